@@ -1,0 +1,231 @@
+import { parseDuration } from "./duration.js";
+import { invalid } from "./errors.js";
+
+/** What `receive()` gives: a value and `true`, or `undefined` and `false` once the channel is closed and empty. */
+export type Received<T> = [value: T, ok: true] | [value: undefined, ok: false];
+
+/** The outcome of `select`: which channel was ready, its value, and whether it was open. */
+export interface Selected<T = unknown> {
+  readonly channel: Channel<T>;
+  readonly value: T | undefined;
+  readonly ok: boolean;
+}
+
+/** One arm of a `select`, made by `channel.case_receive()`. */
+export interface ReceiveCase<T = unknown> {
+  readonly channel: Channel<T>;
+}
+
+/** A waiting receiver. `deliver` returns false when the receiver has already been served elsewhere. */
+interface Waiter<T> {
+  deliver(value: T | undefined, ok: boolean): boolean;
+}
+
+/**
+ * The state behind a channel. Producers (the client, timers) hold the core; users hold the
+ * `Channel`, which can only receive.
+ */
+export class ChannelCore<T> {
+  // A ring would avoid the occasional compaction; an array with a head index is simpler and as fast here.
+  private items: T[] = [];
+  private head = 0;
+  private waiters: Waiter<T>[] = [];
+  private isClosed = false;
+  readonly channel: Channel<T>;
+  /** Called after a buffered value is taken by a receiver. */
+  onTake: (() => void) | undefined;
+  /** Called when the number of waiting receivers goes from 0 to 1 or from 1 to 0. */
+  onWaiting: ((waiting: boolean) => void) | undefined;
+
+  constructor() {
+    this.channel = new Channel(this);
+  }
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Hands `value` to a waiting receiver or buffers it. Values sent after `close` are dropped. */
+  send(value: T): void {
+    if (this.isClosed) return;
+    while (this.waiters.length > 0) {
+      const waiter = this.waiters.shift()!;
+      if (this.waiters.length === 0) this.onWaiting?.(false);
+      if (waiter.deliver(value, true)) return;
+    }
+    this.items.push(value);
+  }
+
+  /** No more values will come; receivers drain what is buffered, then see `ok === false`. */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    if (this.length > 0) return;
+    this.releaseWaiters();
+  }
+
+  /** Takes a buffered value, or reports closed-and-empty; undefined when a receiver would wait. */
+  poll(): Received<T> | undefined {
+    if (this.head < this.items.length) {
+      const value = this.items[this.head]!;
+      this.items[this.head] = undefined as T;
+      this.head++;
+      if (this.head === this.items.length) {
+        this.items = [];
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+        this.items = this.items.slice(this.head);
+        this.head = 0;
+      }
+      if (this.isClosed && this.length === 0) this.releaseWaiters();
+      this.onTake?.();
+      return [value, true];
+    }
+    return this.isClosed ? [undefined, false] : undefined;
+  }
+
+  /** Whether a receive would complete at once. */
+  get ready(): boolean {
+    return this.head < this.items.length || this.isClosed;
+  }
+
+  wait(waiter: Waiter<T>): void {
+    this.waiters.push(waiter);
+    if (this.waiters.length === 1) this.onWaiting?.(true);
+  }
+
+  unwait(waiter: Waiter<T>): void {
+    const index = this.waiters.indexOf(waiter);
+    if (index < 0) return;
+    this.waiters.splice(index, 1);
+    if (this.waiters.length === 0) this.onWaiting?.(false);
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.waiters;
+    if (waiters.length === 0) return;
+    this.waiters = [];
+    this.onWaiting?.(false);
+    for (const waiter of waiters) waiter.deliver(undefined, false);
+  }
+}
+
+const CLOSED: Received<never> = Object.freeze([undefined, false]) as unknown as Received<never>;
+
+/** A receive-only channel, in the manner of Go's `<-chan T`. */
+export class Channel<T> implements AsyncIterable<T> {
+  readonly #core: ChannelCore<T>;
+
+  /** @internal Channels are made by the library (`client.channel()`, `after`). */
+  constructor(core: ChannelCore<T>) {
+    this.#core = core;
+  }
+
+  /** Messages buffered and not yet received. */
+  get length(): number {
+    return this.#core.length;
+  }
+
+  /** Waits for the next value: `[value, true]`, or `[undefined, false]` once closed and drained. */
+  receive(): Promise<Received<T>> {
+    const now = this.#core.poll();
+    if (now !== undefined) return Promise.resolve(now[1] ? now : CLOSED);
+    return new Promise((resolve) => {
+      this.#core.wait({
+        deliver(value, ok) {
+          resolve(ok ? [value as T, true] : CLOSED);
+          return true;
+        },
+      });
+    });
+  }
+
+  /** This channel as an arm of `select`. */
+  case_receive(): ReceiveCase<T> {
+    return { channel: this };
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    while (true) {
+      const [value, ok] = await this.receive();
+      if (!ok) return;
+      yield value;
+    }
+  }
+
+  /** @internal */
+  static core<T>(channel: Channel<T>): ChannelCore<T> {
+    return channel.#core;
+  }
+}
+
+/**
+ * Waits until one of the cases can receive and receives from exactly that one. When several are
+ * ready at once, one is chosen at random, as Go does, so that no case is starved.
+ */
+export function select<T extends readonly ReceiveCase<unknown>[]>(
+  cases: T,
+): Promise<Selected<T[number] extends ReceiveCase<infer U> ? U : never>>;
+export function select(cases: readonly ReceiveCase<unknown>[]): Promise<Selected<unknown>> {
+  if (!Array.isArray(cases) || cases.length === 0) {
+    return Promise.reject(invalid("select needs at least one case"));
+  }
+  const cores: ChannelCore<unknown>[] = [];
+  for (const c of cases) {
+    if (c === null || typeof c !== "object" || !(c.channel instanceof Channel)) {
+      return Promise.reject(invalid("select cases must come from channel.case_receive()"));
+    }
+    cores.push(Channel.core(c.channel));
+  }
+  let readyCount = 0;
+  let pick = -1;
+  for (let i = 0; i < cores.length; i++) {
+    // Reservoir sampling picks uniformly among the ready cases in one pass.
+    if (cores[i]!.ready && Math.random() * ++readyCount < 1) pick = i;
+  }
+  if (pick >= 0) {
+    const [value, ok] = cores[pick]!.poll()!;
+    return Promise.resolve({ channel: cases[pick]!.channel, value, ok });
+  }
+  return new Promise((resolve) => {
+    let done = false;
+    const waiters = cores.map((_core, i) => {
+      const waiter: Waiter<unknown> = {
+        deliver(value, ok) {
+          if (done) return false;
+          done = true;
+          for (let j = 0; j < cores.length; j++) if (j !== i) cores[j]!.unwait(waiters[j]!);
+          resolve({ channel: cases[i]!.channel, value, ok });
+          return true;
+        },
+      };
+      return waiter;
+    });
+    for (let i = 0; i < cores.length; i++) cores[i]!.wait(waiters[i]!);
+  });
+}
+
+/**
+ * A channel that receives the current `Date` once, after `duration` (milliseconds or a Go
+ * duration string), like Go's `time.After`. Its timer keeps the process alive only while
+ * someone is waiting on it, so an abandoned `after` never delays exit.
+ */
+export function after(duration: number | string): Channel<Date> {
+  const ms = parseDuration(duration);
+  if (ms === undefined) throw invalid(`after: invalid duration ${JSON.stringify(duration)}`);
+  const core = new ChannelCore<Date>();
+  const timer = setTimeout(() => {
+    // Never closed afterwards, as in Go: a second receive waits forever instead of spinning.
+    core.send(new Date());
+  }, ms);
+  timer.unref();
+  core.onWaiting = (waiting) => {
+    if (waiting) timer.ref();
+    else timer.unref();
+  };
+  return core.channel;
+}

@@ -1,0 +1,574 @@
+import type { Socket } from "node:net";
+import { encodeClosePayload, isValidCloseCode, MAX_CLOSE_REASON_BYTES } from "../framing/close.js";
+import { encodeFrame, encodeTextFrame } from "../framing/encoder.js";
+import { OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT } from "../framing/opcodes.js";
+import { FrameParser, type FrameSink } from "../framing/parser.js";
+import { isUtf8 } from "../framing/utf8.js";
+import { type Channel, ChannelCore } from "./channel.js";
+import { BINARY, TEXT } from "./constants.js";
+import { formatDuration } from "./duration.js";
+import { invalid, WebSocketError } from "./errors.js";
+import { maskKeys } from "./mask-keys.js";
+import type { ResolvedOptions } from "./options.js";
+
+/** A received message: text as a string, binary as a Buffer. */
+export type Message =
+  | { readonly type: "text"; readonly data: string }
+  | { readonly type: "binary"; readonly data: Buffer };
+
+/** How a connection ended. */
+export interface CloseInfo {
+  /** The close code received from the peer (1005 when its Close had none), the code we failed with, or 1006 when the connection was lost. */
+  readonly code: number;
+  readonly reason: string;
+  /** Whether the closing handshake completed: both Close frames exchanged. */
+  readonly clean: boolean;
+  /** What went wrong, when the connection did not end with a closing handshake the peer asked for or agreed to. */
+  readonly error?: WebSocketError;
+}
+
+/** How long to wait for the peer's Close after sending ours (RFC 6455 §7.1.1). */
+const CLOSE_TIMEOUT_MS = 5000;
+/** How long to wait, after both Close frames, for the server to end TCP first (§7.1.1). */
+const TCP_END_TIMEOUT_MS = 1000;
+/** How long a protocol error or the peer's Close may wait behind messages delivered before it. */
+const TERMINAL_GRACE_MS = 1000;
+/** Below this total, frames written together are joined into one buffer rather than corked. */
+const COALESCE_BYTES = 64 * 1024;
+/** Ping timeout when no read_timeout is set. */
+const DEFAULT_PING_TIMEOUT_MS = 30_000;
+
+interface Pending {
+  resolve(value: boolean): void;
+  reject(error: Error): void;
+}
+
+interface PendingPing extends Pending {
+  readonly payload: Buffer;
+  readonly timer: NodeJS.Timeout;
+}
+
+const noop = (): void => {};
+
+/** Returns `promise` after making sure that ignoring it never raises an unhandled rejection. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(noop);
+  return promise;
+}
+
+function deferred(): { promise: Promise<boolean>; pending: Pending } {
+  let pending!: Pending;
+  const promise = new Promise<boolean>((resolve, reject) => {
+    pending = { resolve, reject };
+  });
+  return { promise: quiet(promise), pending };
+}
+
+function closedError(message = "the connection is closed"): WebSocketError {
+  return new WebSocketError("INTERNAL", message);
+}
+
+/** Data a negotiated connection starts with. */
+export interface ClientInit {
+  readonly socket: Socket;
+  /** Bytes that came after the handshake response: the first frames. */
+  readonly head: Buffer;
+  readonly url: string;
+  readonly protocol: string;
+  readonly extensions: string;
+  readonly options: ResolvedOptions;
+}
+
+/** An open WebSocket connection. Made by `connect`. */
+export class Client {
+  /** The URL that was dialled. */
+  readonly url: string;
+  /** The subprotocol the server chose, or "". */
+  readonly protocol: string;
+  /** The extensions the server agreed to, as its header gave them, or "". */
+  readonly extensions: string;
+  /** Resolves once the connection has ended, with how it ended. Never rejects. */
+  readonly closed: Promise<CloseInfo>;
+
+  #socket: Socket;
+  #options: ResolvedOptions;
+  #parser: FrameParser;
+  #inbox = new ChannelCore<Message>();
+
+  #resolveClosed!: (info: CloseInfo) => void;
+  #finished = false;
+  #closeSent = false;
+  #closeReceived: { code: number; reason: string } | undefined;
+  #failure: { code: number; error: WebSocketError } | undefined;
+  #closeWaiters: Pending[] = [];
+  #closeTimer: NodeJS.Timeout | undefined;
+
+  #outFrames: Buffer[] = [];
+  #outWaiters: (Pending | undefined)[] = [];
+  #outBytes = 0;
+  #flushScheduled = false;
+  #waitingDrain = false;
+  #writeTimers = new Set<NodeJS.Timeout>();
+
+  #pings: PendingPing[] = [];
+  #pingSequence = 0;
+
+  #pausedByChannel = false;
+  #terminal: (() => void) | undefined;
+  #terminalTimer: NodeJS.Timeout | undefined;
+
+  #lastRead = 0;
+  #readTimer: NodeJS.Timeout | undefined;
+
+  /** @internal Clients are made by `connect`. */
+  constructor(init: ClientInit) {
+    this.url = init.url;
+    this.protocol = init.protocol;
+    this.extensions = init.extensions;
+    this.#socket = init.socket;
+    this.#options = init.options;
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    this.#parser = new FrameParser(this.#sink(), { maxMessageSize: init.options.readLimit });
+    this.#inbox.onTake = () => this.#onTake();
+
+    const socket = init.socket;
+    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("end", () => this.#onEnd());
+    socket.on("error", (error: Error) => this.#onSocketError(error));
+    socket.on("close", () => this.#onSocketClose());
+    if (init.options.readTimeout > 0) this.#armReadTimer();
+    if (init.head.length > 0) this.#onData(init.head);
+  }
+
+  /** The receive channel (the same object on every call). It closes once the connection has closed and every message received before has been taken. */
+  channel(): Channel<Message> {
+    return this.#inbox.channel;
+  }
+
+  /**
+   * Sends a message: `TEXT` (the default for strings) or `BINARY` (the default for bytes).
+   * Resolves `true` once the frame has been handed to the socket.
+   */
+  send(data: string | Uint8Array | ArrayBuffer, type?: number): Promise<boolean> {
+    let frame: Buffer;
+    try {
+      frame = this.#encodeMessage(data, type);
+    } catch (error) {
+      return quiet(Promise.reject(error));
+    }
+    if (this.#closeSent || this.#finished) return quiet(Promise.reject(this.#unusable()));
+    const { promise, pending } = deferred();
+    this.#enqueue(frame, pending);
+    return promise;
+  }
+
+  /** Sends a ping and resolves `true` when its pong arrives; rejects with TIMEOUT after `read_timeout` (30 s when unset). */
+  ping(data?: string | Uint8Array): Promise<boolean> {
+    let payload: Buffer;
+    if (data === undefined) {
+      payload = Buffer.allocUnsafe(8);
+      payload.writeDoubleBE(++this.#pingSequence);
+    } else if (typeof data === "string") {
+      payload = Buffer.from(data, "utf8");
+    } else if (data instanceof Uint8Array) {
+      payload = Buffer.from(data);
+    } else {
+      return quiet(Promise.reject(invalid("ping data must be a string or a Uint8Array")));
+    }
+    if (payload.length > 125) return quiet(Promise.reject(invalid("ping data is longer than 125 bytes")));
+    if (this.#closeSent || this.#finished) return quiet(Promise.reject(this.#unusable()));
+    const timeout = this.#options.readTimeout > 0 ? this.#options.readTimeout : DEFAULT_PING_TIMEOUT_MS;
+    const promise = quiet(
+      new Promise<boolean>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          const index = this.#pings.indexOf(ping);
+          if (index >= 0) this.#pings.splice(index, 1);
+          reject(
+            new WebSocketError("TIMEOUT", `no pong within ${formatDuration(timeout)}`, { retryable: true }),
+          );
+        }, timeout);
+        timer.unref();
+        const ping: PendingPing = { payload, timer, resolve, reject };
+        this.#pings.push(ping);
+      }),
+    );
+    this.#enqueue(this.#control(OP_PING, payload), undefined);
+    return promise;
+  }
+
+  /**
+   * Starts the closing handshake: every message already queued is written, then a Close with
+   * `code` (default 1000) and `reason`; resolves once the connection has ended. Closing again
+   * resolves `true`.
+   */
+  close(code = 1000, reason = ""): Promise<boolean> {
+    if (typeof code !== "number" || !isValidCloseCode(code)) {
+      return quiet(
+        Promise.reject(
+          invalid(`close code ${String(code)} cannot be sent (use 1000–4999, not 1004–1006 or 1015)`),
+        ),
+      );
+    }
+    if (typeof reason !== "string") return quiet(Promise.reject(invalid("close reason must be a string")));
+    if (!reason.isWellFormed())
+      return quiet(Promise.reject(invalid("close reason is not well-formed Unicode")));
+    if (Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) {
+      return quiet(
+        Promise.reject(invalid(`close reason is longer than ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8`)),
+      );
+    }
+    if (this.#finished) return Promise.resolve(true);
+    const { promise, pending } = deferred();
+    this.#closeWaiters.push(pending);
+    if (!this.#closeSent) this.#sendClose(code, reason);
+    return promise;
+  }
+
+  // ---- sending ----
+
+  #encodeMessage(data: string | Uint8Array | ArrayBuffer, type: number | undefined): Buffer {
+    const key = maskKeys.next();
+    if (typeof data === "string") {
+      if (type === undefined || type === TEXT) {
+        if (!data.isWellFormed()) throw invalid("text contains a lone surrogate: it is not valid Unicode");
+        return encodeTextFrame(data, Buffer.byteLength(data), maskKeys.bytes, key);
+      }
+      if (type === BINARY)
+        return encodeFrame({ opcode: OP_BINARY }, Buffer.from(data, "utf8"), maskKeys.bytes, key);
+      throw invalid(`message type must be websocket.TEXT (1) or websocket.BINARY (2), got ${String(type)}`);
+    }
+    let bytes: Uint8Array;
+    if (data instanceof Uint8Array) bytes = data;
+    else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+    else throw invalid("message data must be a string, a Uint8Array or an ArrayBuffer");
+    if (type === undefined || type === BINARY)
+      return encodeFrame({ opcode: OP_BINARY }, bytes, maskKeys.bytes, key);
+    if (type === TEXT) {
+      if (!isUtf8(bytes)) throw invalid("TEXT message bytes are not valid UTF-8");
+      return encodeFrame({ opcode: OP_TEXT }, bytes, maskKeys.bytes, key);
+    }
+    throw invalid(`message type must be websocket.TEXT (1) or websocket.BINARY (2), got ${String(type)}`);
+  }
+
+  #control(opcode: number, payload: Uint8Array): Buffer {
+    return encodeFrame({ opcode }, payload, maskKeys.bytes, maskKeys.next());
+  }
+
+  #enqueue(frame: Buffer, waiter: Pending | undefined): void {
+    this.#outFrames.push(frame);
+    this.#outWaiters.push(waiter);
+    this.#outBytes += frame.length;
+    if (waiter !== undefined && this.#options.writeTimeout > 0) this.#armWriteTimer(waiter);
+    if (!this.#flushScheduled && !this.#waitingDrain) {
+      this.#flushScheduled = true;
+      // Frames queued in the same tick leave in one write.
+      process.nextTick(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#waitingDrain || this.#finished || this.#outFrames.length === 0) return;
+    const socket = this.#socket;
+    const frames = this.#outFrames;
+    const waiters = this.#outWaiters;
+    const total = this.#outBytes;
+    this.#outFrames = [];
+    this.#outWaiters = [];
+    this.#outBytes = 0;
+    const done = (error?: Error | null): void => {
+      // Node reports a write that libuv cancelled because the socket was reset with no error at
+      // all; a socket already destroyed when the callback runs did not take the bytes.
+      const failed = error || socket.destroyed;
+      for (const waiter of waiters) {
+        if (waiter === undefined) continue;
+        if (failed) waiter.reject(this.#unusable(error ?? undefined));
+        else waiter.resolve(true);
+      }
+    };
+    let ok: boolean;
+    if (frames.length === 1) {
+      ok = socket.write(frames[0]!, done);
+    } else if (total <= COALESCE_BYTES) {
+      ok = socket.write(Buffer.concat(frames, total), done);
+    } else {
+      socket.cork();
+      const last = frames.length - 1;
+      for (let i = 0; i < last; i++) socket.write(frames[i]!);
+      ok = socket.write(frames[last]!, done);
+      socket.uncork();
+    }
+    if (!ok) {
+      this.#waitingDrain = true;
+      socket.once("drain", () => {
+        this.#waitingDrain = false;
+        this.#flush();
+      });
+    }
+  }
+
+  #armWriteTimer(waiter: Pending): void {
+    const timeout = this.#options.writeTimeout;
+    const timer = setTimeout(() => {
+      this.#writeTimers.delete(timer);
+      const error = new WebSocketError(
+        "TIMEOUT",
+        `a write did not complete within ${formatDuration(timeout)}`,
+        {
+          retryable: true,
+        },
+      );
+      waiter.reject(error);
+      this.#abort(1006, error);
+    }, timeout);
+    timer.unref();
+    this.#writeTimers.add(timer);
+    const resolve = waiter.resolve;
+    const reject = waiter.reject;
+    waiter.resolve = (value) => {
+      clearTimeout(timer);
+      this.#writeTimers.delete(timer);
+      resolve(value);
+    };
+    waiter.reject = (error) => {
+      clearTimeout(timer);
+      this.#writeTimers.delete(timer);
+      reject(error);
+    };
+  }
+
+  #sendClose(code: number, reason: string): void {
+    this.#closeSent = true;
+    this.#enqueue(this.#control(OP_CLOSE, encodeClosePayload(code, reason)), undefined);
+    if (this.#closeReceived !== undefined || this.#failure !== undefined) {
+      // After a failure the parser reads nothing more, so there is no Close of theirs to wait for.
+      this.#awaitTcpEnd();
+    } else {
+      this.#closeTimer = setTimeout(() => {
+        this.#abort(
+          1006,
+          new WebSocketError("TIMEOUT", "the peer did not answer our Close", { retryable: true }),
+        );
+      }, CLOSE_TIMEOUT_MS);
+    }
+  }
+
+  /** Both Close frames are exchanged: the server should end TCP first; give it a moment, then end it ourselves. */
+  #awaitTcpEnd(): void {
+    clearTimeout(this.#closeTimer);
+    this.#closeTimer = setTimeout(() => this.#socket.destroy(), TCP_END_TIMEOUT_MS);
+    this.#closeTimer.unref();
+  }
+
+  #unusable(cause?: Error): WebSocketError {
+    const failure = this.#failure;
+    if (failure !== undefined) return failure.error;
+    return new WebSocketError(
+      "INTERNAL",
+      this.#closeSent ? "the connection is closing" : "the connection is closed",
+      cause === undefined ? {} : { cause },
+    );
+  }
+
+  // ---- receiving ----
+
+  #sink(): FrameSink {
+    return {
+      message: (opcode, payload) => {
+        this.#deliver(
+          opcode === OP_TEXT
+            ? { type: "text", data: payload.toString("utf8") }
+            : { type: "binary", data: payload },
+        );
+      },
+      ping: (payload) => {
+        if (!this.#closeSent) this.#enqueue(this.#control(OP_PONG, payload), undefined);
+      },
+      pong: (payload) => this.#onPong(payload),
+      close: (code, reason) => {
+        this.#closeReceived = { code, reason };
+        if (this.#closeSent) {
+          this.#awaitTcpEnd();
+          return;
+        }
+        // Echo the code after the messages that came before it have been taken (see #defer).
+        this.#defer(() => {
+          if (!this.#closeSent) this.#sendClose(code === 1005 ? 1005 : code, "");
+        });
+      },
+      error: (code, message) => {
+        const error = new WebSocketError("INTERNAL", `protocol error from the peer (${code}): ${message}`, {
+          code,
+          reason: message,
+        });
+        this.#failure = { code, error };
+        this.#defer(() => {
+          if (!this.#closeSent) this.#sendClose(code, "");
+        });
+      },
+    };
+  }
+
+  #deliver(message: Message): void {
+    const inbox = this.#inbox;
+    inbox.send(message);
+    if (inbox.length >= this.#options.channelCapacity && !this.#pausedByChannel) {
+      this.#pausedByChannel = true;
+      this.#socket.pause();
+    }
+  }
+
+  #onTake(): void {
+    const inbox = this.#inbox;
+    if (this.#pausedByChannel && inbox.length < this.#options.channelCapacity) {
+      this.#pausedByChannel = false;
+      this.#lastRead = Date.now();
+      if (!this.#finished) this.#socket.resume();
+    }
+    if (this.#terminal !== undefined && inbox.length === 0) setImmediate(() => this.#runTerminal());
+  }
+
+  /**
+   * Runs `action` (answering a Close, or failing the connection) only once the messages that
+   * arrived before it have been taken and the application had a turn to react, so that a reply it
+   * sends (an echo, say) goes out before our Close. Bounded by TERMINAL_GRACE_MS when nobody reads.
+   */
+  #defer(action: () => void): void {
+    this.#terminal = action;
+    if (this.#inbox.length === 0) {
+      setImmediate(() => this.#runTerminal());
+    } else {
+      this.#terminalTimer = setTimeout(() => this.#runTerminal(), TERMINAL_GRACE_MS);
+      this.#terminalTimer.unref();
+    }
+  }
+
+  #runTerminal(): void {
+    const action = this.#terminal;
+    if (action === undefined) return;
+    this.#terminal = undefined;
+    clearTimeout(this.#terminalTimer);
+    if (!this.#finished) action();
+  }
+
+  #onPong(payload: Buffer): void {
+    const pings = this.#pings;
+    const index = pings.findIndex((p) => p.payload.equals(payload));
+    if (index < 0) return;
+    // A pong may answer only the latest of several pings (RFC 6455 §5.5.3): it settles the earlier ones too.
+    const settled = pings.splice(0, index + 1);
+    for (const ping of settled) {
+      clearTimeout(ping.timer);
+      ping.resolve(true);
+    }
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#options.readTimeout > 0) this.#lastRead = Date.now();
+    this.#parser.push(chunk);
+  }
+
+  #armReadTimer(): void {
+    const timeout = this.#options.readTimeout;
+    this.#lastRead = Date.now();
+    const check = (): void => {
+      if (this.#finished) return;
+      const idle = Date.now() - this.#lastRead;
+      // Silence while we hold the socket paused for a full channel is ours, not the peer's.
+      if (this.#pausedByChannel || idle < timeout) {
+        this.#readTimer = setTimeout(check, this.#pausedByChannel ? timeout : timeout - idle);
+        this.#readTimer.unref();
+        return;
+      }
+      this.#abort(
+        1006,
+        new WebSocketError("TIMEOUT", `nothing received for ${formatDuration(timeout)}`, { retryable: true }),
+      );
+    };
+    this.#readTimer = setTimeout(check, timeout);
+    this.#readTimer.unref();
+  }
+
+  // ---- ending ----
+
+  #onEnd(): void {
+    if (this.#closeSent) {
+      // The server ended TCP after our Close, as §7.1.1 wants; end our side too.
+      this.#socket.end();
+      return;
+    }
+    if (this.#terminal !== undefined) {
+      // Our Close is still waiting behind messages; it can still be written on the half-open socket.
+      return;
+    }
+    this.#abort(1006, closedError("the server ended the connection without a closing handshake"));
+  }
+
+  #onSocketError(error: Error): void {
+    // A reset after both Close frames were exchanged changes nothing about how the connection ended.
+    if (
+      this.#failure !== undefined ||
+      this.#finished ||
+      (this.#closeReceived !== undefined && this.#closeSent)
+    )
+      return;
+    this.#failure = {
+      code: 1006,
+      error: new WebSocketError("INTERNAL", `connection lost: ${error.message}`, {
+        retryable: true,
+        cause: error,
+      }),
+    };
+  }
+
+  #onSocketClose(): void {
+    const received = this.#closeReceived;
+    const failure = this.#failure;
+    if (failure !== undefined) {
+      this.#finish({
+        code: failure.code,
+        reason: failure.error.reason ?? "",
+        clean: false,
+        error: failure.error,
+      });
+    } else if (received !== undefined && this.#closeSent) {
+      this.#finish({ code: received.code, reason: received.reason, clean: true });
+    } else {
+      const error = closedError("the connection was lost without a closing handshake");
+      this.#finish({ code: 1006, reason: "", clean: false, error });
+    }
+  }
+
+  /** Fails the connection at once: no closing handshake. */
+  #abort(code: number, error: WebSocketError): void {
+    if (this.#finished) return;
+    if (this.#failure === undefined) this.#failure = { code, error };
+    this.#socket.destroy();
+  }
+
+  #finish(info: CloseInfo): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#parser.stop();
+    clearTimeout(this.#closeTimer);
+    clearTimeout(this.#readTimer);
+    clearTimeout(this.#terminalTimer);
+    this.#terminal = undefined;
+    for (const timer of this.#writeTimers) clearTimeout(timer);
+    this.#writeTimers.clear();
+    const error = info.error ?? closedError();
+    for (const waiter of this.#outWaiters) waiter?.reject(error);
+    this.#outFrames = [];
+    this.#outWaiters = [];
+    this.#outBytes = 0;
+    for (const ping of this.#pings.splice(0)) {
+      clearTimeout(ping.timer);
+      ping.reject(error);
+    }
+    this.#inbox.close();
+    for (const waiter of this.#closeWaiters.splice(0)) waiter.resolve(true);
+    this.#resolveClosed(info);
+  }
+}

@@ -1,0 +1,143 @@
+import * as net from "node:net";
+import * as tls from "node:tls";
+import {
+  buildRequest,
+  checkProtocols,
+  checkUserHeaders,
+  generateKey,
+  ResponseParser,
+  validateResponse,
+} from "../handshake/index.js";
+import { Client } from "./client.js";
+import { formatDuration } from "./duration.js";
+import { invalid, WebSocketError } from "./errors.js";
+import { type ConnectOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { parseTarget, type Target } from "./url.js";
+
+/**
+ * Opens a WebSocket connection: dials TCP (and TLS for `wss:`), performs the RFC 6455 opening
+ * handshake and resolves with an open `Client`, or rejects with a `WebSocketError`.
+ */
+export async function connect(url: string | URL, options?: ConnectOptions): Promise<Client> {
+  const target = parseTarget(url);
+  const resolved = resolveOptions(options);
+  const headerProblem = checkUserHeaders(resolved.headers as Record<string, string>);
+  if (headerProblem !== undefined) throw invalid(`option headers: ${headerProblem}`);
+  const protocolProblem = checkProtocols(resolved.protocols);
+  if (protocolProblem !== undefined) throw invalid(`option protocols: ${protocolProblem}`);
+  return dial(target, resolved);
+}
+
+function openSocket(target: Target, options: ResolvedOptions): net.Socket {
+  if (!target.secure) {
+    return net.connect({ host: target.host, port: target.port, noDelay: true, allowHalfOpen: true });
+  }
+  const t = options.tls;
+  const servername = t.servername ?? (net.isIP(target.host) === 0 ? target.host : undefined);
+  // allowHalfOpen is honoured by tls.connect (it reaches the underlying net.Socket) though not in its typings.
+  const socket = tls.connect({
+    host: target.host,
+    port: target.port,
+    allowHalfOpen: true,
+    ALPNProtocols: ["http/1.1"],
+    ...(servername === undefined ? {} : { servername }),
+    ...(t.ca === undefined ? {} : { ca: t.ca }),
+    ...(t.cert === undefined ? {} : { cert: t.cert }),
+    ...(t.key === undefined ? {} : { key: t.key }),
+    ...(t.passphrase === undefined ? {} : { passphrase: t.passphrase }),
+    ...(t.minVersion === undefined ? {} : { minVersion: t.minVersion }),
+    rejectUnauthorized: t.rejectUnauthorized ?? true,
+  } as tls.ConnectionOptions);
+  socket.setNoDelay(true);
+  return socket;
+}
+
+function dial(target: Target, options: ResolvedOptions): Promise<Client> {
+  return new Promise<Client>((resolve, reject) => {
+    const key = generateKey();
+    const socket = openSocket(target, options);
+    const parser = new ResponseParser();
+    let settled = false;
+
+    const fail = (error: WebSocketError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(() => {
+      fail(
+        new WebSocketError(
+          "TIMEOUT",
+          `dial to ${target.url.href} timed out after ${formatDuration(options.dialTimeout)}`,
+          {
+            retryable: true,
+          },
+        ),
+      );
+    }, options.dialTimeout);
+
+    const onError = (error: Error): void => {
+      fail(
+        new WebSocketError("INTERNAL", `connection to ${target.url.host} failed: ${error.message}`, {
+          retryable: true,
+          cause: error,
+        }),
+      );
+    };
+    const onClose = (): void => {
+      fail(
+        new WebSocketError("INTERNAL", "the server closed the connection during the handshake", {
+          retryable: true,
+        }),
+      );
+    };
+    const onData = (chunk: Buffer): void => {
+      const result = parser.push(chunk);
+      if (result === undefined) return;
+      if (result.kind === "error") {
+        fail(new WebSocketError("INTERNAL", `bad handshake response: ${result.message}`));
+        return;
+      }
+      const outcome = validateResponse(result, {
+        key,
+        protocols: options.protocols,
+        extensionsOffered: false,
+      });
+      if (!outcome.ok) {
+        fail(
+          new WebSocketError("INTERNAL", `handshake refused: ${outcome.message}`, {
+            retryable: outcome.retryable,
+            ...(outcome.status === undefined ? {} : { status: outcome.status }),
+          }),
+        );
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      socket.off("data", onData);
+      socket.off("error", onError);
+      socket.off("close", onClose);
+      resolve(
+        new Client({
+          socket,
+          head: result.rest,
+          url: target.url.href,
+          protocol: outcome.protocol,
+          extensions: outcome.extensions,
+          options,
+        }),
+      );
+    };
+
+    socket.on("error", onError);
+    socket.on("close", onClose);
+    socket.on("data", onData);
+    socket.once(target.secure ? "secureConnect" : "connect", () => {
+      socket.write(
+        buildRequest({ url: target.url, key, headers: options.headers, protocols: options.protocols }),
+      );
+    });
+  });
+}

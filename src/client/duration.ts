@@ -1,0 +1,40 @@
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  "\u00b5s": 1e-3, // micro sign, as Go accepts
+  "\u03bcs": 1e-3, // Greek mu, as Go accepts
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+const PART = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/;
+
+/**
+ * Parses a duration given as milliseconds (a finite number ≥ 0) or as a Go duration string
+ * ("300ms", "1.5s", "1m30s"; a bare "0" is allowed, as in Go). Returns milliseconds, or
+ * undefined when the input is not a valid non-negative duration.
+ */
+export function parseDuration(value: unknown): number | undefined {
+  if (typeof value === "number") {
+    return Number.isFinite(value) && value >= 0 ? value : undefined;
+  }
+  if (typeof value !== "string") return undefined;
+  let rest = value.startsWith("+") ? value.slice(1) : value;
+  if (rest === "0") return 0;
+  if (rest === "") return undefined;
+  let total = 0;
+  while (rest !== "") {
+    const match = PART.exec(rest);
+    if (match === null) return undefined;
+    total += Number(match[1]) * UNIT_MS[match[2]!]!;
+    rest = rest.slice(match[0].length);
+  }
+  return Number.isFinite(total) ? total : undefined;
+}
+
+/** Formats milliseconds for messages: "1.5s", "250ms". */
+export function formatDuration(ms: number): string {
+  return ms >= 1000 && ms % 100 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}

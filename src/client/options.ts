@@ -1,0 +1,168 @@
+import type { ConnectionOptions as NodeTlsOptions } from "node:tls";
+import { COMPRESSION, type CompressionMode } from "./constants.js";
+import { parseDuration } from "./duration.js";
+import { invalid } from "./errors.js";
+
+/** A duration: milliseconds, or a Go duration string such as "300ms", "5s", "1m30s". */
+export type Duration = number | string;
+
+/** TLS settings for `wss:` URLs. Certificates and host names are verified unless told otherwise. */
+export interface TlsOptions {
+  /** Trusted CA certificates, replacing Node's bundled roots. Default: Node's roots. */
+  readonly ca?: NodeTlsOptions["ca"];
+  /** Client certificate chain (PEM), for servers that ask for one. */
+  readonly cert?: NodeTlsOptions["cert"];
+  /** Client private key (PEM). */
+  readonly key?: NodeTlsOptions["key"];
+  /** Passphrase of `key`. */
+  readonly passphrase?: string;
+  /** Server name for SNI and certificate checking. Default: the URL's host name. */
+  readonly servername?: string;
+  /** Whether to verify the server's certificate. Default true; turn off only for tests. */
+  readonly rejectUnauthorized?: boolean;
+  /** Lowest TLS version accepted. Default: Node's ("TLSv1.2"). */
+  readonly minVersion?: NodeTlsOptions["minVersion"];
+}
+
+/** The options of `connect`; every field is optional. */
+export interface ConnectOptions {
+  /** Extra handshake headers, names sent as given. Default none. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Subprotocols offered, in order of preference. Default none. */
+  readonly protocols?: readonly string[];
+  /** Bound on DNS, TCP, TLS and the handshake together. Default 30 s. */
+  readonly dial_timeout?: Duration;
+  /** Longest silence allowed between incoming frames once open. Default none. */
+  readonly read_timeout?: Duration;
+  /** Bound on one send, ping or close being handed to the socket. Default none. */
+  readonly write_timeout?: Duration;
+  /** permessage-deflate mode, one of `COMPRESSION`. Default `COMPRESSION.DISABLED`. */
+  readonly compression?: CompressionMode;
+  /** Messages smaller than this are sent uncompressed (0–100 MiB). Default 0: 128 B with context takeover, 512 B without. */
+  readonly compression_threshold?: number;
+  /** Largest incoming message in bytes, after decompression, inclusive (0–128 MiB). Default 0: 16 MiB. */
+  readonly read_limit?: number;
+  /** Messages buffered in the receive channel before the socket is paused (1–10000). Default 32. */
+  readonly channel_capacity?: number;
+  /** TLS settings for `wss:`. */
+  readonly tls?: TlsOptions;
+}
+
+export const MiB = 1024 * 1024;
+export const DEFAULT_DIAL_TIMEOUT_MS = 30_000;
+export const DEFAULT_READ_LIMIT = 16 * MiB;
+export const MAX_READ_LIMIT = 128 * MiB;
+export const MAX_COMPRESSION_THRESHOLD = 100 * MiB;
+export const DEFAULT_CHANNEL_CAPACITY = 32;
+export const MAX_CHANNEL_CAPACITY = 10_000;
+
+/** Options checked and defaulted; durations in milliseconds, 0 meaning none. */
+export interface ResolvedOptions {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly protocols: readonly string[];
+  readonly dialTimeout: number;
+  readonly readTimeout: number;
+  readonly writeTimeout: number;
+  readonly compression: CompressionMode;
+  readonly compressionThreshold: number;
+  readonly readLimit: number;
+  readonly channelCapacity: number;
+  readonly tls: TlsOptions;
+}
+
+const KNOWN = new Set([
+  "headers",
+  "protocols",
+  "dial_timeout",
+  "read_timeout",
+  "write_timeout",
+  "compression",
+  "compression_threshold",
+  "read_limit",
+  "channel_capacity",
+  "tls",
+]);
+const TLS_KNOWN = new Set([
+  "ca",
+  "cert",
+  "key",
+  "passphrase",
+  "servername",
+  "rejectUnauthorized",
+  "minVersion",
+]);
+
+function duration(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    throw invalid(
+      `option ${name}: expected milliseconds or a duration such as "5s", got ${JSON.stringify(value)}`,
+    );
+  }
+  return ms;
+}
+
+function integer(name: string, value: unknown, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(`option ${name}: expected an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Checks every option and fills in defaults; throws an INVALID WebSocketError naming the culprit. */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== "object" || Array.isArray(options)) throw invalid("options must be an object");
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) throw invalid(`unknown option ${JSON.stringify(key)}`);
+  }
+  const headers = o.headers ?? {};
+  if (typeof headers !== "object" || headers === null || Array.isArray(headers)) {
+    throw invalid("option headers: expected an object of header names to string values");
+  }
+  for (const value of Object.values(headers)) {
+    if (typeof value !== "string") throw invalid("option headers: every value must be a string");
+  }
+  const protocols = o.protocols ?? [];
+  if (!Array.isArray(protocols) || protocols.some((p) => typeof p !== "string")) {
+    throw invalid("option protocols: expected an array of strings");
+  }
+  const compression = o.compression ?? COMPRESSION.DISABLED;
+  if (compression !== 0 && compression !== 1 && compression !== 2) {
+    throw invalid(`option compression: expected one of websocket.COMPRESSION, got ${String(compression)}`);
+  }
+  const tls = o.tls ?? {};
+  if (typeof tls !== "object" || tls === null || Array.isArray(tls))
+    throw invalid("option tls: expected an object");
+  for (const key of Object.keys(tls)) {
+    if (!TLS_KNOWN.has(key)) throw invalid(`unknown tls option ${JSON.stringify(key)}`);
+  }
+  const readLimit = integer("read_limit", o.read_limit, 0, MAX_READ_LIMIT, 0);
+  return {
+    headers: headers as Record<string, string>,
+    protocols: protocols as string[],
+    dialTimeout: duration("dial_timeout", o.dial_timeout, DEFAULT_DIAL_TIMEOUT_MS) || DEFAULT_DIAL_TIMEOUT_MS,
+    readTimeout: duration("read_timeout", o.read_timeout, 0),
+    writeTimeout: duration("write_timeout", o.write_timeout, 0),
+    compression,
+    compressionThreshold: integer(
+      "compression_threshold",
+      o.compression_threshold,
+      0,
+      MAX_COMPRESSION_THRESHOLD,
+      0,
+    ),
+    readLimit: readLimit === 0 ? DEFAULT_READ_LIMIT : readLimit,
+    channelCapacity: integer(
+      "channel_capacity",
+      o.channel_capacity,
+      1,
+      MAX_CHANNEL_CAPACITY,
+      DEFAULT_CHANNEL_CAPACITY,
+    ),
+    tls: tls as TlsOptions,
+  };
+}

@@ -1,0 +1,48 @@
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A growable byte buffer for payloads that arrive in pieces (fragments, or one frame split over
+ * many TCP reads). Pieces are copied in as they come, so a message sent as a million 1-byte
+ * fragments costs its own size in memory rather than a million retained chunk objects, and the
+ * doubling keeps the copying linear. Growth never passes `limit`.
+ */
+export class Accumulator {
+  private buffer: Buffer = EMPTY;
+  private used = 0;
+
+  get length(): number {
+    return this.used;
+  }
+
+  /** Makes room for `extra` more bytes, growing by doubling but never past `limit`. */
+  reserve(extra: number, limit: number): void {
+    const needed = this.used + extra;
+    if (needed <= this.buffer.length) return;
+    const doubled = Math.max(this.buffer.length * 2, 1024);
+    const capacity = Math.max(needed, Math.min(doubled, limit));
+    const grown = Buffer.allocUnsafeSlow(capacity);
+    this.buffer.copy(grown, 0, 0, this.used);
+    this.buffer = grown;
+  }
+
+  /** Copies `source[start, end)` in; the caller has reserved room or accepts growth to `limit`. */
+  append(source: Uint8Array, start: number, end: number, limit: number): void {
+    const count = end - start;
+    if (this.used + count > this.buffer.length) this.reserve(count, limit);
+    this.buffer.set(source.subarray(start, end), this.used);
+    this.used += count;
+  }
+
+  /** Hands the bytes over; the accumulator starts afresh, so the result is never overwritten. */
+  take(): Buffer {
+    const out = this.used === this.buffer.length ? this.buffer : this.buffer.subarray(0, this.used);
+    this.buffer = EMPTY;
+    this.used = 0;
+    return out;
+  }
+
+  clear(): void {
+    this.buffer = EMPTY;
+    this.used = 0;
+  }
+}

@@ -1,0 +1,304 @@
+import { Accumulator } from "./accumulator.js";
+import { decodeClosePayload } from "./close.js";
+import {
+  CLOSE_INVALID_PAYLOAD,
+  CLOSE_MESSAGE_TOO_BIG,
+  CLOSE_PROTOCOL_ERROR,
+  type DataOpcode,
+  MAX_CONTROL_PAYLOAD,
+  OP_BINARY,
+  OP_CLOSE,
+  OP_CONTINUATION,
+  OP_PING,
+  OP_PONG,
+  OP_TEXT,
+} from "./opcodes.js";
+import { isUtf8, Utf8Validator } from "./utf8.js";
+
+/** What the parser reports. Calls happen synchronously inside `push`, in wire order. */
+export interface FrameSink {
+  /**
+   * A complete data message. `payload` may be a view into a pushed chunk; text that was not
+   * compressed has been checked to be UTF-8. `compressed` is RSV1 of its first frame.
+   */
+  message(opcode: DataOpcode, payload: Buffer, compressed: boolean): void;
+  ping(payload: Buffer): void;
+  pong(payload: Buffer): void;
+  /** A valid Close frame; `code` is 1005 when it carried none. The parser stops after it. */
+  close(code: number, reason: string): void;
+  /** The peer broke the protocol; `closeCode` is what to send back. The parser stops after it. */
+  error(closeCode: number, message: string): void;
+}
+
+export interface ParserOptions {
+  /** Largest message accepted, in bytes, inclusive (counted before decompression here). */
+  readonly maxMessageSize: number;
+  /**
+   * Largest compressed message accepted on the wire. The inflater enforces the real limit on
+   * the output; this only bounds what is buffered before it. Default: `maxMessageSize`.
+   */
+  readonly maxCompressedSize?: number;
+  /** Whether RSV1 may mark a compressed message (permessage-deflate was negotiated). */
+  readonly compression?: boolean;
+}
+
+const HEADER = 0;
+const PAYLOAD = 1;
+const STOPPED = 2;
+
+const EMPTY = Buffer.alloc(0);
+// Lengths above 2^53 cannot be held exactly in a double; they exceed any limit we allow anyway.
+const MAX_HIGH_WORD = 0x1fffff;
+
+/**
+ * The RFC 6455 §5 frame parser for the client side: a sans-I/O state machine fed the bytes of
+ * the socket in chunks of any size. It never throws for bad input; it reports the close code.
+ */
+export class FrameParser {
+  private readonly sink: FrameSink;
+  private readonly maxMessageSize: number;
+  private readonly maxCompressedSize: number;
+  private readonly compression: boolean;
+
+  private state = HEADER;
+  private readonly header = Buffer.allocUnsafe(10);
+  private headerHave = 0;
+
+  private fin = false;
+  private opcode = 0;
+  private remaining = 0;
+  /** Bytes of the current frame's payload already taken (copied) from earlier chunks. */
+  private partial = false;
+
+  /** The opcode of the data message in progress, 0 when none. */
+  private messageOpcode = 0;
+  private compressed = false;
+  /** Whether the message in progress is uncompressed text, validated piece by piece. */
+  private streamText = false;
+  private readonly assembly = new Accumulator();
+  private readonly utf8 = new Utf8Validator();
+
+  private readonly control = Buffer.allocUnsafe(MAX_CONTROL_PAYLOAD);
+  private controlHave = 0;
+
+  constructor(sink: FrameSink, options: ParserOptions) {
+    this.sink = sink;
+    this.maxMessageSize = options.maxMessageSize;
+    this.maxCompressedSize = options.maxCompressedSize ?? options.maxMessageSize;
+    this.compression = options.compression ?? false;
+  }
+
+  /** Whether the parser has stopped (after a Close, an error or `stop()`); later bytes are ignored. */
+  get stopped(): boolean {
+    return this.state === STOPPED;
+  }
+
+  /** Ignores everything from now on. */
+  stop(): void {
+    this.state = STOPPED;
+    this.assembly.clear();
+  }
+
+  push(chunk: Buffer): void {
+    const length = chunk.length;
+    let pos = 0;
+    while (pos < length) {
+      if (this.state === HEADER) {
+        pos = this.readHeader(chunk, pos);
+      } else if (this.state === PAYLOAD) {
+        pos = this.readPayload(chunk, pos);
+      } else {
+        return;
+      }
+    }
+  }
+
+  private readHeader(chunk: Buffer, pos: number): number {
+    const available = chunk.length - pos;
+    if (this.headerHave === 0 && available >= 2) {
+      const size = this.headerSize(chunk[pos + 1]!);
+      if (available >= size) {
+        this.beginFrame(chunk, pos);
+        return pos + size;
+      }
+    }
+    // The header straddles chunks: gather it in the scratch buffer.
+    let need = this.headerHave < 2 ? 2 : this.headerSize(this.header[1]!);
+    while (this.headerHave < need && pos < chunk.length) {
+      this.header[this.headerHave++] = chunk[pos++]!;
+      if (this.headerHave === 2) {
+        // Fail-fast on the first two bytes: a masked or oversized control frame needs nothing more.
+        if (!this.checkFirstBytes(this.header[0]!, this.header[1]!)) return chunk.length;
+        need = this.headerSize(this.header[1]!);
+      }
+    }
+    if (this.headerHave < need) return pos;
+    this.headerHave = 0;
+    this.beginFrame(this.header, 0);
+    return pos;
+  }
+
+  private headerSize(second: number): number {
+    const len7 = second & 0x7f;
+    return len7 === 126 ? 4 : len7 === 127 ? 10 : 2;
+  }
+
+  /** Checks what the first two header bytes alone decide; reports and stops on failure. */
+  private checkFirstBytes(first: number, second: number): boolean {
+    const opcode = first & 0x0f;
+    if ((first & 0x30) !== 0) return this.fail(CLOSE_PROTOCOL_ERROR, "reserved bits RSV2/RSV3 set");
+    if ((second & 0x80) !== 0) return this.fail(CLOSE_PROTOCOL_ERROR, "masked frame from the server");
+    if (opcode >= 0x8) {
+      if (opcode > OP_PONG) return this.fail(CLOSE_PROTOCOL_ERROR, `reserved control opcode ${opcode}`);
+      if ((first & 0x80) === 0) return this.fail(CLOSE_PROTOCOL_ERROR, "fragmented control frame");
+      if ((second & 0x7f) > MAX_CONTROL_PAYLOAD) {
+        return this.fail(CLOSE_PROTOCOL_ERROR, "control frame payload longer than 125 bytes");
+      }
+      if ((first & 0x40) !== 0) return this.fail(CLOSE_PROTOCOL_ERROR, "RSV1 set on a control frame");
+      return true;
+    }
+    if (opcode > OP_BINARY) return this.fail(CLOSE_PROTOCOL_ERROR, `reserved data opcode ${opcode}`);
+    if (opcode === OP_CONTINUATION) {
+      if (this.messageOpcode === 0)
+        return this.fail(CLOSE_PROTOCOL_ERROR, "continuation frame without a message");
+      if ((first & 0x40) !== 0) return this.fail(CLOSE_PROTOCOL_ERROR, "RSV1 set on a continuation frame");
+      return true;
+    }
+    if (this.messageOpcode !== 0) {
+      return this.fail(CLOSE_PROTOCOL_ERROR, "new data frame inside a fragmented message");
+    }
+    if ((first & 0x40) !== 0 && !this.compression) {
+      return this.fail(CLOSE_PROTOCOL_ERROR, "RSV1 set but no extension was negotiated");
+    }
+    return true;
+  }
+
+  private beginFrame(source: Buffer, at: number): void {
+    const first = source[at]!;
+    const second = source[at + 1]!;
+    // The scratch path has checked these already; the direct path has not.
+    if (source !== this.header && !this.checkFirstBytes(first, second)) return;
+    let length = second & 0x7f;
+    if (length === 126) {
+      length = (source[at + 2]! << 8) | source[at + 3]!;
+    } else if (length === 127) {
+      const high = source.readUInt32BE(at + 2);
+      if (high >= 0x80000000) {
+        this.fail(CLOSE_PROTOCOL_ERROR, "64-bit payload length with its most significant bit set");
+        return;
+      }
+      if (high > MAX_HIGH_WORD) {
+        this.fail(CLOSE_MESSAGE_TOO_BIG, "frame larger than the read limit");
+        return;
+      }
+      length = high * 0x100000000 + source.readUInt32BE(at + 6);
+    }
+    const fin = (first & 0x80) !== 0;
+    const opcode = first & 0x0f;
+    this.fin = fin;
+    this.opcode = opcode;
+    this.remaining = length;
+    this.partial = false;
+    if (opcode >= 0x8) {
+      this.controlHave = 0;
+      if (length === 0) this.endControl(EMPTY);
+      else this.state = PAYLOAD;
+      return;
+    }
+    if (opcode !== OP_CONTINUATION) {
+      this.messageOpcode = opcode;
+      this.compressed = (first & 0x40) !== 0;
+      this.streamText = opcode === OP_TEXT && !this.compressed;
+      this.utf8.reset();
+    }
+    const limit = this.compressed ? this.maxCompressedSize : this.maxMessageSize;
+    if (this.assembly.length + length > limit) {
+      this.fail(CLOSE_MESSAGE_TOO_BIG, `message larger than the read limit of ${this.maxMessageSize} bytes`);
+      return;
+    }
+    if (length === 0) {
+      if (fin) this.endMessage(opcode === OP_CONTINUATION ? this.assembly.take() : EMPTY, false);
+      return;
+    }
+    this.state = PAYLOAD;
+  }
+
+  private readPayload(chunk: Buffer, pos: number): number {
+    const available = chunk.length - pos;
+    const remaining = this.remaining;
+    if (this.opcode >= 0x8) {
+      if (this.controlHave === 0 && available >= remaining) {
+        this.endControl(chunk.subarray(pos, pos + remaining));
+        return pos + remaining;
+      }
+      const take = Math.min(available, remaining);
+      chunk.copy(this.control, this.controlHave, pos, pos + take);
+      this.controlHave += take;
+      this.remaining -= take;
+      if (this.remaining === 0) this.endControl(Buffer.from(this.control.subarray(0, this.controlHave)));
+      return pos + take;
+    }
+    if (!this.partial && available >= remaining && this.fin && this.opcode !== OP_CONTINUATION) {
+      // The usual case: a whole unfragmented message inside one chunk. Hand out a view, no copy.
+      this.endMessage(chunk.subarray(pos, pos + remaining), true);
+      return pos + remaining;
+    }
+    const take = Math.min(available, remaining);
+    const end = pos + take;
+    if (this.streamText && !this.utf8.push(chunk, pos, end)) {
+      this.fail(CLOSE_INVALID_PAYLOAD, "text message is not valid UTF-8");
+      return chunk.length;
+    }
+    const limit = this.compressed ? this.maxCompressedSize : this.maxMessageSize;
+    if (!this.partial && this.opcode !== OP_CONTINUATION && this.fin) {
+      // One frame split over reads: its size is known, so reserve it exactly once.
+      this.assembly.reserve(remaining, limit);
+    }
+    this.assembly.append(chunk, pos, end, limit);
+    this.partial = true;
+    this.remaining -= take;
+    if (this.remaining === 0) {
+      this.state = HEADER;
+      if (this.fin) this.endMessage(this.assembly.take(), false);
+    }
+    return end;
+  }
+
+  /** Delivers a finished message; `whole` means its text has not been validated piece by piece. */
+  private endMessage(payload: Buffer, whole: boolean): void {
+    const opcode = this.messageOpcode as DataOpcode;
+    this.state = HEADER;
+    this.messageOpcode = 0;
+    if (this.streamText) {
+      const valid = whole ? isUtf8(payload) : this.utf8.end();
+      if (!valid) {
+        this.fail(CLOSE_INVALID_PAYLOAD, "text message is not valid UTF-8");
+        return;
+      }
+    }
+    this.sink.message(opcode, payload, this.compressed);
+  }
+
+  private endControl(payload: Buffer): void {
+    this.state = HEADER;
+    if (this.opcode === OP_PING) {
+      this.sink.ping(payload);
+    } else if (this.opcode === OP_PONG) {
+      this.sink.pong(payload);
+    } else if (this.opcode === OP_CLOSE) {
+      const close = decodeClosePayload(payload);
+      if (!close.ok) {
+        this.fail(close.closeCode, close.message);
+        return;
+      }
+      this.stop();
+      this.sink.close(close.code, close.reason);
+    }
+  }
+
+  private fail(closeCode: number, message: string): false {
+    this.stop();
+    this.sink.error(closeCode, message);
+    return false;
+  }
+}
