@@ -1,11 +1,12 @@
 import type { Socket } from "node:net";
+import { type DeflateParams, InflateError, MessageDeflater, MessageInflater } from "../deflate/index.js";
 import { encodeClosePayload, isValidCloseCode, MAX_CLOSE_REASON_BYTES } from "../framing/close.js";
 import { encodeFrame, encodeTextFrame } from "../framing/encoder.js";
 import { OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT } from "../framing/opcodes.js";
 import { FrameParser, type FrameSink } from "../framing/parser.js";
 import { isUtf8 } from "../framing/utf8.js";
 import { type Channel, ChannelCore } from "./channel.js";
-import { BINARY, TEXT } from "./constants.js";
+import { BINARY, COMPRESSION, TEXT } from "./constants.js";
 import { formatDuration } from "./duration.js";
 import { invalid, WebSocketError } from "./errors.js";
 import { maskKeys } from "./mask-keys.js";
@@ -77,6 +78,18 @@ export interface ClientInit {
   readonly protocol: string;
   readonly extensions: string;
   readonly options: ResolvedOptions;
+  /** The permessage-deflate parameters agreed, when compression was negotiated. */
+  readonly deflate?: DeflateParams | undefined;
+}
+
+/** A message waiting for asynchronous (de)compression, kept in line so order is preserved. */
+interface Slot<T> {
+  ready: boolean;
+  value: T | undefined;
+}
+
+interface OutSlot extends Slot<Buffer> {
+  readonly pending: Pending | undefined;
 }
 
 /** An open WebSocket connection. Made by `connect`. */
@@ -120,6 +133,15 @@ export class Client {
   #lastRead = 0;
   #readTimer: NodeJS.Timeout | undefined;
 
+  #deflateParams: DeflateParams | undefined;
+  #inflater: MessageInflater | undefined;
+  #deflater: MessageDeflater | undefined;
+  #compressionThreshold: number;
+  /** Received messages behind one still being decompressed; empty when nothing is pending. */
+  #inbound: Slot<Message>[] = [];
+  /** Outgoing frames behind one still being compressed; empty when nothing is pending. */
+  #outbound: OutSlot[] = [];
+
   /** @internal Clients are made by `connect`. */
   constructor(init: ClientInit) {
     this.url = init.url;
@@ -130,7 +152,20 @@ export class Client {
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    this.#parser = new FrameParser(this.#sink(), { maxMessageSize: init.options.readLimit });
+    const readLimit = init.options.readLimit;
+    this.#deflateParams = init.deflate;
+    this.#compressionThreshold =
+      init.options.compressionThreshold > 0
+        ? init.options.compressionThreshold
+        : init.options.compression === COMPRESSION.NO_CONTEXT
+          ? 512
+          : 128;
+    this.#parser = new FrameParser(this.#sink(), {
+      maxMessageSize: readLimit,
+      compression: init.deflate !== undefined,
+      // Incompressible data grows a little when deflated (stored blocks: 5 bytes per block).
+      maxCompressedSize: readLimit + Math.ceil(readLimit / 1024) + 1024,
+    });
     this.#inbox.onTake = () => this.#onTake();
 
     const socket = init.socket;
@@ -152,15 +187,15 @@ export class Client {
    * Resolves `true` once the frame has been handed to the socket.
    */
   send(data: string | Uint8Array | ArrayBuffer, type?: number): Promise<boolean> {
-    let frame: Buffer;
+    let frame: Buffer | Promise<Buffer>;
     try {
+      if (this.#closeSent || this.#finished) throw this.#unusable();
       frame = this.#encodeMessage(data, type);
     } catch (error) {
       return quiet(Promise.reject(error));
     }
-    if (this.#closeSent || this.#finished) return quiet(Promise.reject(this.#unusable()));
     const { promise, pending } = deferred();
-    this.#enqueue(frame, pending);
+    this.#enqueueInOrder(frame, pending);
     return promise;
   }
 
@@ -228,28 +263,91 @@ export class Client {
 
   // ---- sending ----
 
-  #encodeMessage(data: string | Uint8Array | ArrayBuffer, type: number | undefined): Buffer {
-    const key = maskKeys.next();
-    if (typeof data === "string") {
-      if (type === undefined || type === TEXT) {
-        if (!data.isWellFormed()) throw invalid("text contains a lone surrogate: it is not valid Unicode");
-        return encodeTextFrame(data, Buffer.byteLength(data), maskKeys.bytes, key);
-      }
-      if (type === BINARY)
-        return encodeFrame({ opcode: OP_BINARY }, Buffer.from(data, "utf8"), maskKeys.bytes, key);
+  /** Checks a message and encodes it as a frame, compressed when negotiated and large enough. */
+  #encodeMessage(
+    data: string | Uint8Array | ArrayBuffer,
+    type: number | undefined,
+  ): Buffer | Promise<Buffer> {
+    if (type !== undefined && type !== TEXT && type !== BINARY) {
       throw invalid(`message type must be websocket.TEXT (1) or websocket.BINARY (2), got ${String(type)}`);
+    }
+    if (typeof data === "string") {
+      if (type === BINARY) return this.#frame(OP_BINARY, Buffer.from(data, "utf8"));
+      if (!data.isWellFormed()) throw invalid("text contains a lone surrogate: it is not valid Unicode");
+      const length = Buffer.byteLength(data);
+      if (this.#deflateParams === undefined || length < this.#compressionThreshold) {
+        return encodeTextFrame(data, length, maskKeys.bytes, maskKeys.next());
+      }
+      return this.#compressed(OP_TEXT, Buffer.from(data, "utf8"));
     }
     let bytes: Uint8Array;
     if (data instanceof Uint8Array) bytes = data;
     else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
     else throw invalid("message data must be a string, a Uint8Array or an ArrayBuffer");
-    if (type === undefined || type === BINARY)
-      return encodeFrame({ opcode: OP_BINARY }, bytes, maskKeys.bytes, key);
     if (type === TEXT) {
       if (!isUtf8(bytes)) throw invalid("TEXT message bytes are not valid UTF-8");
-      return encodeFrame({ opcode: OP_TEXT }, bytes, maskKeys.bytes, key);
+      return this.#frame(OP_TEXT, bytes);
     }
-    throw invalid(`message type must be websocket.TEXT (1) or websocket.BINARY (2), got ${String(type)}`);
+    return this.#frame(OP_BINARY, bytes);
+  }
+
+  #frame(opcode: number, bytes: Uint8Array): Buffer | Promise<Buffer> {
+    if (this.#deflateParams === undefined || bytes.length < this.#compressionThreshold) {
+      return encodeFrame({ opcode }, bytes, maskKeys.bytes, maskKeys.next());
+    }
+    return this.#compressed(opcode, bytes);
+  }
+
+  /** Deflates a message into a frame with RSV1 set; asynchronous only for large messages. */
+  #compressed(opcode: number, bytes: Uint8Array): Buffer | Promise<Buffer> {
+    if (this.#deflater === undefined) {
+      const params = this.#deflateParams!;
+      this.#deflater = new MessageDeflater(
+        params.clientMaxWindowBits,
+        params.clientNoContextTakeover || this.#options.compression === COMPRESSION.NO_CONTEXT,
+      );
+    }
+    const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    const result = this.#deflater.deflate(input);
+    const encode = (payload: Buffer): Buffer =>
+      encodeFrame({ opcode, rsv1: true }, payload, maskKeys.bytes, maskKeys.next());
+    return result instanceof Promise ? result.then(encode) : encode(result);
+  }
+
+  /**
+   * Queues a frame behind any message still being compressed, so that messages (and the Close)
+   * leave in the order they were sent.
+   */
+  #enqueueInOrder(frame: Buffer | Promise<Buffer>, pending: Pending | undefined): void {
+    if (!(frame instanceof Promise)) {
+      if (this.#outbound.length === 0) this.#enqueue(frame, pending);
+      else this.#outbound.push({ ready: true, value: frame, pending });
+      return;
+    }
+    const slot: OutSlot = { ready: false, value: undefined, pending };
+    this.#outbound.push(slot);
+    frame.then(
+      (value) => {
+        slot.value = value;
+        slot.ready = true;
+        this.#pumpOutbound();
+      },
+      (error: unknown) => {
+        slot.ready = true;
+        this.#pumpOutbound();
+        const message = `compression failed: ${(error as Error).message}`;
+        this.#abort(1006, new WebSocketError("INTERNAL", message, { cause: error }));
+      },
+    );
+  }
+
+  #pumpOutbound(): void {
+    const queue = this.#outbound;
+    while (queue.length > 0 && queue[0]!.ready) {
+      const slot = queue.shift()!;
+      if (slot.value !== undefined && !this.#finished) this.#enqueue(slot.value, slot.pending);
+      else slot.pending?.reject(this.#unusable());
+    }
   }
 
   #control(opcode: number, payload: Uint8Array): Buffer {
@@ -341,7 +439,7 @@ export class Client {
 
   #sendClose(code: number, reason: string): void {
     this.#closeSent = true;
-    this.#enqueue(this.#control(OP_CLOSE, encodeClosePayload(code, reason)), undefined);
+    this.#enqueueInOrder(this.#control(OP_CLOSE, encodeClosePayload(code, reason)), undefined);
     if (this.#closeReceived !== undefined || this.#failure !== undefined) {
       // After a failure the parser reads nothing more, so there is no Close of theirs to wait for.
       this.#awaitTcpEnd();
@@ -376,12 +474,14 @@ export class Client {
 
   #sink(): FrameSink {
     return {
-      message: (opcode, payload) => {
-        this.#deliver(
-          opcode === OP_TEXT
-            ? { type: "text", data: payload.toString("utf8") }
-            : { type: "binary", data: payload },
-        );
+      message: (opcode, payload, compressed) => {
+        if (compressed) this.#inflate(opcode, payload);
+        else
+          this.#accept(
+            opcode === OP_TEXT
+              ? { type: "text", data: payload.toString("utf8") }
+              : { type: "binary", data: payload },
+          );
       },
       ping: (payload) => {
         if (!this.#closeSent) this.#enqueue(this.#control(OP_PONG, payload), undefined);
@@ -398,23 +498,99 @@ export class Client {
           if (!this.#closeSent) this.#sendClose(code === 1005 ? 1005 : code, "");
         });
       },
-      error: (code, message) => {
-        const error = new WebSocketError("INTERNAL", `protocol error from the peer (${code}): ${message}`, {
-          code,
-          reason: message,
-        });
-        this.#failure = { code, error };
-        this.#defer(() => {
-          if (!this.#closeSent) this.#sendClose(code, "");
-        });
-      },
+      error: (code, message) => this.#failProtocol(code, message),
     };
   }
 
+  /** Fails the connection for the peer's fault: our Close with `code` follows what came before. */
+  #failProtocol(code: number, message: string): void {
+    if (this.#failure !== undefined || this.#finished) return;
+    this.#parser.stop();
+    const error = new WebSocketError("INTERNAL", `protocol error from the peer (${code}): ${message}`, {
+      code,
+      reason: message,
+    });
+    this.#failure = { code, error };
+    this.#defer(() => {
+      if (!this.#closeSent) this.#sendClose(code, "");
+    });
+  }
+
+  #inflate(opcode: number, payload: Buffer): void {
+    if (this.#inflater === undefined) {
+      const params = this.#deflateParams!;
+      const limit = this.#options.readLimit;
+      this.#inflater = new MessageInflater(params.serverMaxWindowBits, params.serverNoContextTakeover, limit);
+    }
+    const toMessage = (data: Buffer): Message | undefined => {
+      if (opcode !== OP_TEXT) return { type: "binary", data };
+      if (!isUtf8(data)) {
+        this.#failProtocol(1007, "text message is not valid UTF-8");
+        return undefined;
+      }
+      return { type: "text", data: data.toString("utf8") };
+    };
+    const onError = (error: unknown): void => {
+      const code = error instanceof InflateError ? error.closeCode : 1011;
+      this.#failProtocol(code, (error as Error).message);
+    };
+    let result: Buffer | Promise<Buffer>;
+    try {
+      result = this.#inflater.inflate(payload);
+    } catch (error) {
+      onError(error);
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      const message = toMessage(result);
+      if (message !== undefined) this.#accept(message);
+      return;
+    }
+    const slot: Slot<Message> = { ready: false, value: undefined };
+    this.#inbound.push(slot);
+    this.#checkBackpressure();
+    result.then(
+      (data) => {
+        if (this.#failure === undefined) slot.value = toMessage(data);
+        slot.ready = true;
+        this.#pumpInbound();
+      },
+      (error: unknown) => {
+        slot.ready = true;
+        onError(error);
+        this.#pumpInbound();
+      },
+    );
+  }
+
+  /** Takes a received message in order: behind any still being decompressed. */
+  #accept(message: Message): void {
+    if (this.#inbound.length === 0) this.#deliver(message);
+    else this.#inbound.push({ ready: true, value: message });
+  }
+
+  #pumpInbound(): void {
+    const queue = this.#inbound;
+    while (queue.length > 0 && queue[0]!.ready) {
+      const slot = queue.shift()!;
+      if (slot.value !== undefined && !this.#finished) this.#deliver(slot.value);
+    }
+    if (queue.length === 0 && this.#terminal !== undefined && this.#inbox.length === 0) {
+      setImmediate(() => this.#runTerminal());
+    }
+  }
+
   #deliver(message: Message): void {
-    const inbox = this.#inbox;
-    inbox.send(message);
-    if (inbox.length >= this.#options.channelCapacity && !this.#pausedByChannel) {
+    this.#inbox.send(message);
+    this.#checkBackpressure();
+  }
+
+  /** Pauses the socket while the channel, with what is still being decompressed, is full. */
+  #checkBackpressure(): void {
+    if (
+      !this.#pausedByChannel &&
+      this.#inbox.length + this.#inbound.length >= this.#options.channelCapacity
+    ) {
       this.#pausedByChannel = true;
       this.#socket.pause();
     }
@@ -422,12 +598,14 @@ export class Client {
 
   #onTake(): void {
     const inbox = this.#inbox;
-    if (this.#pausedByChannel && inbox.length < this.#options.channelCapacity) {
+    if (this.#pausedByChannel && inbox.length + this.#inbound.length < this.#options.channelCapacity) {
       this.#pausedByChannel = false;
       this.#lastRead = Date.now();
       if (!this.#finished) this.#socket.resume();
     }
-    if (this.#terminal !== undefined && inbox.length === 0) setImmediate(() => this.#runTerminal());
+    if (this.#terminal !== undefined && inbox.length === 0 && this.#inbound.length === 0) {
+      setImmediate(() => this.#runTerminal());
+    }
   }
 
   /**
@@ -437,7 +615,7 @@ export class Client {
    */
   #defer(action: () => void): void {
     this.#terminal = action;
-    if (this.#inbox.length === 0) {
+    if (this.#inbox.length === 0 && this.#inbound.length === 0) {
       setImmediate(() => this.#runTerminal());
     } else {
       this.#terminalTimer = setTimeout(() => this.#runTerminal(), TERMINAL_GRACE_MS);
@@ -567,6 +745,10 @@ export class Client {
       clearTimeout(ping.timer);
       ping.reject(error);
     }
+    for (const slot of this.#outbound.splice(0)) slot.pending?.reject(error);
+    this.#inbound = [];
+    this.#inflater?.close();
+    this.#deflater?.close();
     this.#inbox.close();
     for (const waiter of this.#closeWaiters.splice(0)) waiter.resolve(true);
     this.#resolveClosed(info);

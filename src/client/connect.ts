@@ -1,5 +1,6 @@
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { buildOffer, parseAgreement } from "../deflate/index.js";
 import {
   buildRequest,
   checkProtocols,
@@ -9,6 +10,7 @@ import {
   validateResponse,
 } from "../handshake/index.js";
 import { Client } from "./client.js";
+import { COMPRESSION } from "./constants.js";
 import { formatDuration } from "./duration.js";
 import { invalid, WebSocketError } from "./errors.js";
 import { type ConnectOptions, type ResolvedOptions, resolveOptions } from "./options.js";
@@ -55,6 +57,7 @@ function openSocket(target: Target, options: ResolvedOptions): net.Socket {
 function dial(target: Target, options: ResolvedOptions): Promise<Client> {
   return new Promise<Client>((resolve, reject) => {
     const key = generateKey();
+    const offer = compressionOffer(options.compression);
     const socket = openSocket(target, options);
     const parser = new ResponseParser();
     let settled = false;
@@ -103,7 +106,7 @@ function dial(target: Target, options: ResolvedOptions): Promise<Client> {
       const outcome = validateResponse(result, {
         key,
         protocols: options.protocols,
-        extensionsOffered: false,
+        extensionsOffered: offer !== undefined,
       });
       if (!outcome.ok) {
         fail(
@@ -112,6 +115,11 @@ function dial(target: Target, options: ResolvedOptions): Promise<Client> {
             ...(outcome.status === undefined ? {} : { status: outcome.status }),
           }),
         );
+        return;
+      }
+      const agreement = offer === undefined ? undefined : parseAgreement(outcome.extensions);
+      if (agreement !== undefined && !agreement.ok) {
+        fail(new WebSocketError("INTERNAL", `handshake refused: ${agreement.message}`));
         return;
       }
       settled = true;
@@ -127,6 +135,7 @@ function dial(target: Target, options: ResolvedOptions): Promise<Client> {
           protocol: outcome.protocol,
           extensions: outcome.extensions,
           options,
+          deflate: agreement?.params,
         }),
       );
     };
@@ -136,8 +145,21 @@ function dial(target: Target, options: ResolvedOptions): Promise<Client> {
     socket.on("data", onData);
     socket.once(target.secure ? "secureConnect" : "connect", () => {
       socket.write(
-        buildRequest({ url: target.url, key, headers: options.headers, protocols: options.protocols }),
+        buildRequest({
+          url: target.url,
+          key,
+          headers: options.headers,
+          protocols: options.protocols,
+          ...(offer === undefined ? {} : { extensions: offer }),
+        }),
       );
     });
   });
+}
+
+/** The permessage-deflate offer for a compression mode, or undefined for none. */
+function compressionOffer(mode: number): string | undefined {
+  if (mode === COMPRESSION.CONTEXT_TAKEOVER) return buildOffer("context-takeover");
+  if (mode === COMPRESSION.NO_CONTEXT) return buildOffer("no-context");
+  return undefined;
 }

@@ -1,0 +1,271 @@
+import * as zlib from "node:zlib";
+import { zlibJobs } from "./limiter.js";
+import { OutputLimitError, processSync, syncCapable } from "./zlib-sync.js";
+
+/** RFC 7692 §7.2.1: the sender strips this empty stored block; the receiver appends it back. */
+const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+const { Z_SYNC_FLUSH } = zlib.constants;
+
+/**
+ * Inputs up to this size are processed synchronously on the calling thread: a 64 KiB message
+ * deflates in well under a millisecond, less than the thread-pool round trip the asynchronous
+ * API costs for every message, however small. Larger ones go to the thread pool so that one
+ * big message does not stall the event loop.
+ */
+export const SYNC_LIMIT = 64 * 1024;
+
+/** Why decompression failed, with the close code to fail the connection with. */
+export class InflateError extends Error {
+  override readonly name = "InflateError";
+  constructor(
+    readonly closeCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const noop = (): void => {};
+
+let syncProbe: boolean | undefined;
+/** Whether this Node exposes what the synchronous path needs (probed once, lazily). */
+function syncAvailable(): boolean {
+  if (syncProbe === undefined) {
+    const probe = zlib.createInflateRaw();
+    syncProbe = syncCapable(probe);
+    probe.close();
+  }
+  return syncProbe;
+}
+
+/**
+ * Runs jobs one after another, synchronously when nothing is queued: a zlib stream carries
+ * state from one message to the next, so its messages must be processed in order.
+ */
+abstract class Serial {
+  private tail: Promise<unknown> | undefined;
+  private queued = 0;
+  /** Whether the synchronous fast path may be used; tests turn it off to cover the other path. */
+  protected readonly allowSync: boolean;
+
+  constructor(allowSync: boolean) {
+    this.allowSync = allowSync;
+  }
+
+  protected schedule(
+    input: Buffer,
+    sync: (input: Buffer) => Buffer,
+    async: (input: Buffer) => Promise<Buffer>,
+  ): Buffer | Promise<Buffer> {
+    const small = this.allowSync && input.length <= SYNC_LIMIT && syncAvailable();
+    if (this.queued === 0 && small) return sync(input);
+    this.queued++;
+    const run = (): Buffer | Promise<Buffer> => (small ? sync(input) : async(input));
+    const result = (this.tail ?? Promise.resolve()).then(run);
+    this.tail = result.catch(noop).finally(() => this.queued--);
+    return result;
+  }
+}
+
+/** Decompresses the messages of one connection, bounded by `limit` bytes of output per message. */
+export class MessageInflater extends Serial {
+  private stream: zlib.InflateRaw | undefined;
+  private broken = false;
+
+  constructor(
+    private readonly windowBits: number,
+    private readonly resetEachMessage: boolean,
+    private readonly limit: number,
+    allowSync = true,
+  ) {
+    super(allowSync);
+  }
+
+  /**
+   * Decompresses one message (its frames' payloads joined). Synchronous when it can be; fails
+   * with an InflateError carrying 1009 as soon as the output passes the limit, or 1007 when the
+   * data is not valid deflate.
+   */
+  inflate(payload: Buffer): Buffer | Promise<Buffer> {
+    return this.schedule(
+      payload,
+      (input) => this.inflateSync(input),
+      (input) => this.inflateAsync(input),
+    );
+  }
+
+  private open(): zlib.InflateRaw {
+    if (this.broken) throw new InflateError(1011, "the decompressor failed earlier");
+    if (this.stream === undefined) {
+      // A server window of 8 bits is read with 9: a larger window decodes a smaller one's output.
+      this.stream = zlib.createInflateRaw({ windowBits: Math.max(9, this.windowBits) });
+      this.stream.on("error", noop);
+    }
+    return this.stream;
+  }
+
+  private done(): void {
+    if (this.resetEachMessage) this.stream?.reset();
+  }
+
+  private fail(error: unknown): InflateError {
+    this.broken = true;
+    this.stream?.close();
+    this.stream = undefined;
+    if (error instanceof InflateError) return error;
+    if (error instanceof OutputLimitError) {
+      return new InflateError(1009, `decompressed message larger than the read limit of ${this.limit} bytes`);
+    }
+    return new InflateError(1007, `invalid compressed data: ${(error as Error).message}`);
+  }
+
+  private inflateSync(input: Buffer): Buffer {
+    const stream = this.open();
+    try {
+      const head = processSync(stream, input, Z_SYNC_FLUSH, this.limit);
+      const tail = processSync(stream, TAIL, Z_SYNC_FLUSH, this.limit - head.length);
+      this.done();
+      return tail.length === 0 ? head : Buffer.concat([head, tail]);
+    } catch (error) {
+      throw this.fail(error);
+    }
+  }
+
+  private inflateAsync(input: Buffer): Promise<Buffer> {
+    return zlibJobs.run(
+      () =>
+        new Promise<Buffer>((resolve, reject) => {
+          let stream: zlib.InflateRaw;
+          try {
+            stream = this.open();
+          } catch (error) {
+            reject(error);
+            return;
+          }
+          const chunks: Buffer[] = [];
+          let total = 0;
+          let settled = false;
+          const finish = (error: unknown, value?: Buffer): void => {
+            if (settled) return;
+            settled = true;
+            stream.off("data", onData);
+            stream.off("error", onError);
+            if (error === undefined) {
+              this.done();
+              resolve(value!);
+            } else {
+              reject(this.fail(error));
+            }
+          };
+          const onData = (chunk: Buffer): void => {
+            total += chunk.length;
+            // Stop at once: pausing stops zlib from producing more, then the stream is closed.
+            if (total > this.limit) {
+              stream.pause();
+              finish(new OutputLimitError(`output passed ${this.limit} bytes`));
+              return;
+            }
+            chunks.push(chunk);
+          };
+          const onError = (error: Error): void => finish(error);
+          stream.on("data", onData);
+          stream.on("error", onError);
+          stream.write(input);
+          stream.write(TAIL);
+          stream.flush(Z_SYNC_FLUSH, () => finish(undefined, Buffer.concat(chunks, total)));
+        }),
+    );
+  }
+
+  /** Frees the zlib stream. */
+  close(): void {
+    this.broken = true;
+    this.stream?.close();
+    this.stream = undefined;
+  }
+}
+
+/** Compresses the messages of one connection. */
+export class MessageDeflater extends Serial {
+  private stream: zlib.DeflateRaw | undefined;
+
+  constructor(
+    private readonly windowBits: number,
+    private readonly resetEachMessage: boolean,
+    allowSync = true,
+  ) {
+    super(allowSync);
+  }
+
+  /** Compresses one message; the result has the trailing 00 00 ff ff removed (RFC 7692 §7.2.1). */
+  deflate(data: Buffer): Buffer | Promise<Buffer> {
+    return this.schedule(
+      data,
+      (input) => this.deflateSync(input),
+      (input) => this.deflateAsync(input),
+    );
+  }
+
+  private open(): zlib.DeflateRaw {
+    if (this.stream === undefined) {
+      // zlib refuses an 8-bit window for raw deflate. With 9 bits its matches never reach back
+      // more than 250 bytes (the window less its 262-byte lookahead), so the output stays
+      // readable with the 8-bit window the server asked for — what Node and other clients do.
+      this.stream = zlib.createDeflateRaw({ windowBits: Math.max(9, this.windowBits) });
+      this.stream.on("error", noop);
+    }
+    return this.stream;
+  }
+
+  private finish(output: Buffer): Buffer {
+    if (this.resetEachMessage) this.stream?.reset();
+    const length = output.length;
+    // Sync flush always ends in the empty stored block; an empty message becomes a lone 0x00 (§7.2.3.6).
+    if (
+      length >= 4 &&
+      output[length - 4] === 0 &&
+      output[length - 3] === 0 &&
+      output[length - 2] === 0xff &&
+      output[length - 1] === 0xff
+    ) {
+      return length === 4 ? Buffer.from([0x00]) : output.subarray(0, length - 4);
+    }
+    return output;
+  }
+
+  private deflateSync(input: Buffer): Buffer {
+    return this.finish(processSync(this.open(), input, Z_SYNC_FLUSH, Number.POSITIVE_INFINITY));
+  }
+
+  private deflateAsync(input: Buffer): Promise<Buffer> {
+    return zlibJobs.run(
+      () =>
+        new Promise<Buffer>((resolve, reject) => {
+          const stream = this.open();
+          const chunks: Buffer[] = [];
+          let total = 0;
+          const onData = (chunk: Buffer): void => {
+            chunks.push(chunk);
+            total += chunk.length;
+          };
+          const onError = (error: Error): void => {
+            stream.off("data", onData);
+            reject(error);
+          };
+          stream.on("data", onData);
+          stream.once("error", onError);
+          stream.write(input);
+          stream.flush(Z_SYNC_FLUSH, () => {
+            stream.off("data", onData);
+            stream.off("error", onError);
+            resolve(this.finish(Buffer.concat(chunks, total)));
+          });
+        }),
+    );
+  }
+
+  close(): void {
+    this.stream?.close();
+    this.stream = undefined;
+  }
+}
