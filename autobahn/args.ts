@@ -18,6 +18,8 @@ Options:
   --agent NAME     the agent name the results are filed under (default ${DEFAULT_AGENT})
   --cases LIST     only run the cases whose id matches one of these comma-separated patterns,
                    e.g. 1.1.1,2.*,9.1.* ("*" matches any run of characters)
+  --compression M  permessage-deflate offered in every case: context (default), no-context
+                   or none; cases 12.* and 13.* need it
   --reports DIR    after the run, read DIR/index.json (the server's outdir as seen from here,
                    e.g. autobahn/reports/clients) and print a summary
   -h, --help       show this help
@@ -33,6 +35,8 @@ export interface RunOptions {
   readonly cases: readonly string[] | undefined;
   /** Directory holding the server's index.json, or undefined for no summary. */
   readonly reports: string | undefined;
+  /** The compression mode offered: 0 none, 1 context takeover, 2 no context. */
+  readonly compression: 0 | 1 | 2;
 }
 
 export type ParsedArgs =
@@ -45,7 +49,14 @@ const CASE_PATTERN = /^[0-9*]+(?:\.[0-9*]+)*$/;
 
 /** Parses the runner's arguments (without the node and script paths). Never throws. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  let values: { url?: string; agent?: string; cases?: string; reports?: string; help?: boolean };
+  let values: {
+    url?: string;
+    agent?: string;
+    cases?: string;
+    reports?: string;
+    compression?: string;
+    help?: boolean;
+  };
   let positionals: string[];
   try {
     ({ values, positionals } = parseCommandLine({
@@ -55,6 +66,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         agent: { type: "string" },
         cases: { type: "string" },
         reports: { type: "string" },
+        compression: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -96,7 +108,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     reports = values.reports;
   }
 
-  return { kind: "run", options: { url, agent, cases, reports } };
+  const modes: Record<string, 0 | 1 | 2> = { none: 0, context: 1, "no-context": 2 };
+  const compression = modes[values.compression ?? "context"];
+  if (compression === undefined) {
+    return { kind: "error", message: "--compression must be context, no-context or none" };
+  }
+
+  return { kind: "run", options: { url, agent, cases, reports, compression } };
 }
 
 /** Checks a fuzzingserver URL and returns it without trailing slashes, or an error. */

@@ -77,7 +77,7 @@ async function run(options: RunOptions): Promise<number> {
     const label = `case ${i} of ${count}${id === undefined ? "" : ` (${id})`}`;
     const watchdog = stillRunning(label);
     try {
-      const outcome = await runCase(endpoint(url, "runCase", { case: i, agent }));
+      const outcome = await runCase(endpoint(url, "runCase", { case: i, agent }), options.compression);
       console.log(`${label} … ${describeOutcome(outcome)}`);
       ran++;
     } catch (error) {
@@ -130,9 +130,9 @@ async function run(options: RunOptions): Promise<number> {
 }
 
 /** Runs one case: echoes every message back with its type until the channel closes. */
-async function runCase(caseUrl: string): Promise<CaseOutcome> {
+async function runCase(caseUrl: string, compression: 0 | 1 | 2): Promise<CaseOutcome> {
   const started = performance.now();
-  const client = await connect(caseUrl, { read_limit: READ_LIMIT });
+  const client = await connect(caseUrl, { read_limit: READ_LIMIT, compression });
   let echoed = 0;
   let sendErrors = 0;
   for await (const message of client.channel()) {

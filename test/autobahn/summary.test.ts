@@ -265,23 +265,36 @@ t.test("parseArgs: a full command line", async (t) => {
         agent: "wschan",
         cases: ["1.1.1", "2.*"],
         reports: "./autobahn/reports/clients",
+        compression: 1,
       },
     },
   );
   t.same(parseArgs(["--url=wss://example.com:9443/fuzz/", "--cases=9.*"]), {
     kind: "run",
-    options: { url: "wss://example.com:9443/fuzz", agent: DEFAULT_AGENT, cases: ["9.*"], reports: undefined },
+    options: {
+      url: "wss://example.com:9443/fuzz",
+      agent: DEFAULT_AGENT,
+      cases: ["9.*"],
+      reports: undefined,
+      compression: 1,
+    },
   });
 });
 
 t.test("parseArgs: defaults and help", async (t) => {
   t.same(parseArgs([]), {
     kind: "run",
-    options: { url: DEFAULT_URL, agent: DEFAULT_AGENT, cases: undefined, reports: undefined },
+    options: { url: DEFAULT_URL, agent: DEFAULT_AGENT, cases: undefined, reports: undefined, compression: 1 },
   });
   t.same(parseArgs(["ws://127.0.0.1:9001/"].map((u) => `--url=${u}`)), {
     kind: "run",
-    options: { url: "ws://127.0.0.1:9001", agent: DEFAULT_AGENT, cases: undefined, reports: undefined },
+    options: {
+      url: "ws://127.0.0.1:9001",
+      agent: DEFAULT_AGENT,
+      cases: undefined,
+      reports: undefined,
+      compression: 1,
+    },
   });
   t.same(parseArgs(["--help"]), { kind: "help" });
   t.same(parseArgs(["-h"]), { kind: "help" });
@@ -336,4 +349,17 @@ t.test("endpoint", async (t) => {
     endpoint("wss://h/fuzz", "updateReports", { agent: "ws chan/1.0&x" }),
     "wss://h/fuzz/updateReports?agent=ws+chan%2F1.0%26x",
   );
+});
+
+t.test("--compression picks the permessage-deflate mode offered and refuses anything else", async (t) => {
+  const mode = (value: string): number | string => {
+    const parsed = parseArgs(["--compression", value]);
+    return parsed.kind === "run" ? parsed.options.compression : parsed.kind;
+  };
+  t.equal(mode("none"), 0);
+  t.equal(mode("context"), 1);
+  t.equal(mode("no-context"), 2);
+  t.equal(mode("gzip"), "error");
+  const defaults = parseArgs([]);
+  t.equal(defaults.kind === "run" ? defaults.options.compression : -1, 1, "context takeover by default");
 });
