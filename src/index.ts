@@ -18,3 +18,5 @@ export {
 export type { ErrorKind, WebSocketErrorOptions } from "./client/errors.js";
 export { errors, WebSocketError } from "./client/errors.js";
 export type { ConnectOptions, Duration, TlsOptions } from "./client/options.js";
+export type { ReconnectOptions } from "./client/reconnect.js";
+export { reconnect } from "./client/reconnect.js";
