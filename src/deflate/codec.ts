@@ -38,19 +38,43 @@ function syncAvailable(): boolean {
   return syncProbe;
 }
 
+type Stream = zlib.InflateRaw | zlib.DeflateRaw;
+
 /**
- * Runs jobs one after another, synchronously when nothing is queued: a zlib stream carries
- * state from one message to the next, so its messages must be processed in order.
+ * Streams shared by every connection that keeps no context, by kind and window size. They are
+ * only used synchronously and reset after each message, so no state passes between messages or
+ * connections; a connection without context then holds no zlib memory of its own (a deflater
+ * costs ~256 KiB), which is the point of asking for no context.
  */
-abstract class Serial {
+const shared = new Map<string, Stream>();
+
+function sharedStream<S extends Stream>(key: string, make: () => S): S {
+  const existing = shared.get(key) as S | undefined;
+  if (existing !== undefined && !existing.destroyed) return existing;
+  const stream = make();
+  shared.set(key, stream);
+  return stream;
+}
+
+/**
+ * One direction of one connection: runs messages in order, synchronously when nothing is queued
+ * and the input is small; picks the zlib stream per message (its own, kept between messages for
+ * context takeover; otherwise a shared one, or a fresh one for the thread pool).
+ */
+abstract class Codec<S extends Stream> {
   private tail: Promise<unknown> | undefined;
   private queued = 0;
-  /** Whether the synchronous fast path may be used; tests turn it off to cover the other path. */
-  protected readonly allowSync: boolean;
+  private own: S | undefined;
 
-  constructor(allowSync: boolean) {
-    this.allowSync = allowSync;
-  }
+  constructor(
+    protected readonly windowBits: number,
+    private readonly noContext: boolean,
+    /** Whether the synchronous path may be used; tests turn it off to cover the other path. */
+    private readonly allowSync = true,
+  ) {}
+
+  protected abstract make(): S;
+  protected abstract readonly kind: string;
 
   protected schedule(
     input: Buffer,
@@ -65,20 +89,48 @@ abstract class Serial {
     this.tail = result.catch(noop).finally(() => this.queued--);
     return result;
   }
+
+  protected acquire(sync: boolean): S {
+    if (!this.noContext) {
+      this.own ??= this.make();
+      return this.own;
+    }
+    return sync ? sharedStream(`${this.kind}${this.windowBits}`, () => this.make()) : this.make();
+  }
+
+  /** After a message: a stream without context starts afresh (shared) or is freed (thread-pool one). */
+  protected release(stream: S, sync: boolean): void {
+    if (!this.noContext) return;
+    if (sync) stream.reset();
+    else stream.close();
+  }
+
+  /** Frees the connection's own stream. */
+  close(): void {
+    this.own?.close();
+    this.own = undefined;
+  }
 }
 
 /** Decompresses the messages of one connection, bounded by `limit` bytes of output per message. */
-export class MessageInflater extends Serial {
-  private stream: zlib.InflateRaw | undefined;
+export class MessageInflater extends Codec<zlib.InflateRaw> {
+  protected readonly kind = "inflate";
   private broken = false;
 
   constructor(
-    private readonly windowBits: number,
-    private readonly resetEachMessage: boolean,
+    windowBits: number,
+    noContext: boolean,
     private readonly limit: number,
     allowSync = true,
   ) {
-    super(allowSync);
+    super(windowBits, noContext, allowSync);
+  }
+
+  protected make(): zlib.InflateRaw {
+    // A server window of 8 bits is read with 9: a larger window decodes a smaller one's output.
+    const stream = zlib.createInflateRaw({ windowBits: Math.max(9, this.windowBits) });
+    stream.on("error", noop);
+    return stream;
   }
 
   /**
@@ -87,6 +139,7 @@ export class MessageInflater extends Serial {
    * data is not valid deflate.
    */
   inflate(payload: Buffer): Buffer | Promise<Buffer> {
+    if (this.broken) throw new InflateError(1011, "the decompressor failed earlier");
     return this.schedule(
       payload,
       (input) => this.inflateSync(input),
@@ -94,24 +147,11 @@ export class MessageInflater extends Serial {
     );
   }
 
-  private open(): zlib.InflateRaw {
-    if (this.broken) throw new InflateError(1011, "the decompressor failed earlier");
-    if (this.stream === undefined) {
-      // A server window of 8 bits is read with 9: a larger window decodes a smaller one's output.
-      this.stream = zlib.createInflateRaw({ windowBits: Math.max(9, this.windowBits) });
-      this.stream.on("error", noop);
-    }
-    return this.stream;
-  }
-
-  private done(): void {
-    if (this.resetEachMessage) this.stream?.reset();
-  }
-
-  private fail(error: unknown): InflateError {
+  private fail(stream: zlib.InflateRaw, error: unknown): InflateError {
     this.broken = true;
-    this.stream?.close();
-    this.stream = undefined;
+    // A stream that stopped mid-message holds state no other message may inherit.
+    stream.close();
+    this.close();
     if (error instanceof InflateError) return error;
     if (error instanceof OutputLimitError) {
       return new InflateError(1009, `decompressed message larger than the read limit of ${this.limit} bytes`);
@@ -120,41 +160,37 @@ export class MessageInflater extends Serial {
   }
 
   private inflateSync(input: Buffer): Buffer {
-    const stream = this.open();
+    if (this.broken) throw new InflateError(1011, "the decompressor failed earlier");
+    const stream = this.acquire(true);
     try {
       const head = processSync(stream, input, Z_SYNC_FLUSH, this.limit);
       const tail = processSync(stream, TAIL, Z_SYNC_FLUSH, this.limit - head.length);
-      this.done();
+      this.release(stream, true);
       return tail.length === 0 ? head : Buffer.concat([head, tail]);
     } catch (error) {
-      throw this.fail(error);
+      throw this.fail(stream, error);
     }
   }
 
   private inflateAsync(input: Buffer): Promise<Buffer> {
+    if (this.broken) return Promise.reject(new InflateError(1011, "the decompressor failed earlier"));
     return zlibJobs.run(
       () =>
         new Promise<Buffer>((resolve, reject) => {
-          let stream: zlib.InflateRaw;
-          try {
-            stream = this.open();
-          } catch (error) {
-            reject(error);
-            return;
-          }
+          const stream = this.acquire(false);
           const chunks: Buffer[] = [];
           let total = 0;
           let settled = false;
-          const finish = (error: unknown, value?: Buffer): void => {
+          const finish = (error: unknown): void => {
             if (settled) return;
             settled = true;
             stream.off("data", onData);
             stream.off("error", onError);
             if (error === undefined) {
-              this.done();
-              resolve(value!);
+              this.release(stream, false);
+              resolve(Buffer.concat(chunks, total));
             } else {
-              reject(this.fail(error));
+              reject(this.fail(stream, error));
             }
           };
           const onData = (chunk: Buffer): void => {
@@ -172,29 +208,28 @@ export class MessageInflater extends Serial {
           stream.on("error", onError);
           stream.write(input);
           stream.write(TAIL);
-          stream.flush(Z_SYNC_FLUSH, () => finish(undefined, Buffer.concat(chunks, total)));
+          stream.flush(Z_SYNC_FLUSH, () => finish(undefined));
         }),
     );
   }
 
-  /** Frees the zlib stream. */
-  close(): void {
+  override close(): void {
     this.broken = true;
-    this.stream?.close();
-    this.stream = undefined;
+    super.close();
   }
 }
 
 /** Compresses the messages of one connection. */
-export class MessageDeflater extends Serial {
-  private stream: zlib.DeflateRaw | undefined;
+export class MessageDeflater extends Codec<zlib.DeflateRaw> {
+  protected readonly kind = "deflate";
 
-  constructor(
-    private readonly windowBits: number,
-    private readonly resetEachMessage: boolean,
-    allowSync = true,
-  ) {
-    super(allowSync);
+  protected make(): zlib.DeflateRaw {
+    // zlib refuses an 8-bit window for raw deflate. With 9 bits its matches never reach back
+    // more than 250 bytes (the window less its 262-byte lookahead), so the output stays
+    // readable with the 8-bit window the server asked for — what Node and other clients do.
+    const stream = zlib.createDeflateRaw({ windowBits: Math.max(9, this.windowBits) });
+    stream.on("error", noop);
+    return stream;
   }
 
   /** Compresses one message; the result has the trailing 00 00 ff ff removed (RFC 7692 §7.2.1). */
@@ -206,19 +241,7 @@ export class MessageDeflater extends Serial {
     );
   }
 
-  private open(): zlib.DeflateRaw {
-    if (this.stream === undefined) {
-      // zlib refuses an 8-bit window for raw deflate. With 9 bits its matches never reach back
-      // more than 250 bytes (the window less its 262-byte lookahead), so the output stays
-      // readable with the 8-bit window the server asked for — what Node and other clients do.
-      this.stream = zlib.createDeflateRaw({ windowBits: Math.max(9, this.windowBits) });
-      this.stream.on("error", noop);
-    }
-    return this.stream;
-  }
-
-  private finish(output: Buffer): Buffer {
-    if (this.resetEachMessage) this.stream?.reset();
+  private static strip(output: Buffer): Buffer {
     const length = output.length;
     // Sync flush always ends in the empty stored block; an empty message becomes a lone 0x00 (§7.2.3.6).
     if (
@@ -234,14 +257,17 @@ export class MessageDeflater extends Serial {
   }
 
   private deflateSync(input: Buffer): Buffer {
-    return this.finish(processSync(this.open(), input, Z_SYNC_FLUSH, Number.POSITIVE_INFINITY));
+    const stream = this.acquire(true);
+    const output = processSync(stream, input, Z_SYNC_FLUSH, Number.POSITIVE_INFINITY);
+    this.release(stream, true);
+    return MessageDeflater.strip(output);
   }
 
   private deflateAsync(input: Buffer): Promise<Buffer> {
     return zlibJobs.run(
       () =>
         new Promise<Buffer>((resolve, reject) => {
-          const stream = this.open();
+          const stream = this.acquire(false);
           const chunks: Buffer[] = [];
           let total = 0;
           const onData = (chunk: Buffer): void => {
@@ -258,14 +284,10 @@ export class MessageDeflater extends Serial {
           stream.flush(Z_SYNC_FLUSH, () => {
             stream.off("data", onData);
             stream.off("error", onError);
-            resolve(this.finish(Buffer.concat(chunks, total)));
+            this.release(stream, false);
+            resolve(MessageDeflater.strip(Buffer.concat(chunks, total)));
           });
         }),
     );
-  }
-
-  close(): void {
-    this.stream?.close();
-    this.stream = undefined;
   }
 }
