@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import * as net from "node:net";
+import { closePayload, frame } from "./frames.js";
 
 /** A frame the client sent, unmasked. */
 export interface ClientFrame {
@@ -221,43 +222,31 @@ export class RawPeer {
 
 export interface ServerFrameOptions {
   readonly fin?: boolean;
+  /** RSV1–3 as a 3-bit number: 4 is RSV1, 2 RSV2, 1 RSV3. */
   readonly rsv?: number;
+  /** Masks the frame (which a server must never do). */
   readonly mask?: boolean;
 }
 
-/** Builds a server-to-client frame (unmasked unless asked), minimal length encoding. */
+/** Builds a server-to-client frame with the parser tests' byte-exact builder. */
 export function serverFrame(
   opcode: number,
   payload: Buffer | string = "",
   options: ServerFrameOptions = {},
 ): Buffer {
-  const data = typeof payload === "string" ? Buffer.from(payload) : payload;
-  const fin = options.fin ?? true;
-  const head: number[] = [(fin ? 0x80 : 0) | ((options.rsv ?? 0) << 4) | opcode];
-  const maskBit = options.mask ? 0x80 : 0;
-  if (data.length < 126) head.push(maskBit | data.length);
-  else if (data.length < 65536) head.push(maskBit | 126, data.length >> 8, data.length & 0xff);
-  else {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64BE(BigInt(data.length));
-    head.push(maskBit | 127, ...b);
-  }
-  if (options.mask) {
-    const key = [1, 2, 3, 4];
-    const masked = Buffer.from(data);
-    for (let i = 0; i < masked.length; i++) masked[i]! ^= key[i & 3]!;
-    return Buffer.concat([Buffer.from(head), Buffer.from(key), masked]);
-  }
-  return Buffer.concat([Buffer.from(head), data]);
+  const rsv = options.rsv ?? 0;
+  return frame({
+    opcode,
+    payload,
+    fin: options.fin ?? true,
+    rsv1: (rsv & 4) !== 0,
+    rsv2: (rsv & 2) !== 0,
+    rsv3: (rsv & 1) !== 0,
+    ...(options.mask ? { maskKey: Uint8Array.of(1, 2, 3, 4) } : {}),
+  });
 }
 
-/** A Close frame payload: code and reason. */
-export function closePayload(code: number, reason = ""): Buffer {
-  const b = Buffer.alloc(2 + Buffer.byteLength(reason));
-  b.writeUInt16BE(code);
-  b.write(reason, 2);
-  return b;
-}
+export { closePayload };
 
 /** The close code of a Close frame the client sent (1005 when empty). */
 export function closeCodeOf(frame: ClientFrame): number {
