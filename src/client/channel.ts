@@ -6,13 +6,17 @@ export type Received<T> = [value: T, ok: true] | [value: undefined, ok: false];
 
 /** The outcome of `select`: which channel was ready, its value, and whether it was open. */
 export interface Selected<T = unknown> {
+  /** The channel of the case that was chosen; compare it with your channels to tell which. */
   readonly channel: Channel<T>;
+  /** The value received; `undefined` when `ok` is false. */
   readonly value: T | undefined;
+  /** False when the chosen channel was closed and drained (for the receive channel: the connection ended). */
   readonly ok: boolean;
 }
 
 /** One arm of a `select`, made by `channel.case_receive()`. */
 export interface ReceiveCase<T = unknown> {
+  /** The channel this case receives from. */
   readonly channel: Channel<T>;
 }
 

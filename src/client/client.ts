@@ -21,6 +21,7 @@ export type Message =
 export interface CloseInfo {
   /** The close code received from the peer (1005 when its Close had none), the code we failed with, or 1006 when the connection was lost. */
   readonly code: number;
+  /** The close reason received from the peer (or the one we failed with), "" when none. */
   readonly reason: string;
   /** Whether the closing handshake completed: both Close frames exchanged. */
   readonly clean: boolean;

@@ -178,7 +178,7 @@ t.test(
     t.equal(requests[0]?.headers["x-trace"], "a, b");
     const owned = await cli(["-H", "Sec-WebSocket-Key: abc", peer.url], "");
     t.equal(owned.code, 2);
-    t.match(owned.stderr, /wschan: invalid: option headers/);
+    t.match(owned.stderr, /^wschan: invalid: .*header/i);
     const bad = await cli(["-H", "Bad Name: x", peer.url], "");
     t.equal(bad.code, 2);
   },
@@ -230,7 +230,7 @@ t.test("--dial-timeout: a server that never answers the handshake exits 4", asyn
   const port = (server.address() as net.AddressInfo).port;
   const r = await cli(["--dial-timeout", "300ms", `ws://127.0.0.1:${port}/`], "");
   t.equal(r.code, 4);
-  t.match(r.stderr, /wschan: timeout: dial to ws:\/\/127\.0\.0\.1:\d+\/ timed out after 300ms \(retryable\)/);
+  t.match(r.stderr, /^wschan: timeout: .*300ms.* \(retryable\)\n$/);
   t.ok(r.ms < 5000, `took ${r.ms} ms`);
   const json = await cli(["--json", "--dial-timeout=200ms", `ws://127.0.0.1:${port}/`], "");
   t.equal(json.code, 4);
@@ -248,7 +248,7 @@ t.test("--read-timeout: a silent server fails the connection with exit 4", async
     list.map((e) => e.event),
     ["open", "error", "close"],
   );
-  t.match(list[1], { kind: "TIMEOUT", message: /nothing received for 300ms/ });
+  t.match(list[1], { kind: "TIMEOUT", message: /300ms/ });
   t.match(list[2], { code: 1006, clean: false });
   t.ok(r.ms < 5000, `took ${r.ms} ms`);
 });
@@ -274,7 +274,7 @@ t.test("--write-timeout: a server that stops reading fails a send with exit 4", 
   feed();
   const r = await running.result;
   t.equal(r.code, 4);
-  t.match(r.stderr, /wschan: timeout: a write did not complete within 300ms/);
+  t.match(r.stderr, /wschan: timeout: .*300ms/);
   t.match(r.stderr, /closed with code 1006 \(not clean\)/);
 });
 
@@ -325,7 +325,7 @@ t.test("--ping: no pong in time (read timeout) exits 4 after closing with 1001",
   const closed = serverClose(ws);
   const r = await running.result;
   t.equal(r.code, 4);
-  t.match(r.stderr, /wschan: timeout: keep-alive: no pong within 300ms/);
+  t.match(r.stderr, /wschan: timeout: keep-alive: .*300ms/);
   t.same(await closed, { code: 1001, reason: "keep-alive ping timed out" });
   t.match(r.stdout, /^tick\n/);
 });
@@ -396,7 +396,7 @@ t.test(
     const url = `wss://127.0.0.1:${(https.address() as net.AddressInfo).port}/`;
     const refused = await cli([url], "secret\n");
     t.equal(refused.code, 3);
-    t.match(refused.stderr, /wschan: error: connection to 127\.0\.0\.1:\d+ failed: .*certificate/i);
+    t.match(refused.stderr, /^wschan: error: .*certificate/i);
     const r = await cli(["-k", url], "secret\n");
     t.equal(r.code, 0);
     t.equal(r.stdout, "secret\n");
@@ -411,10 +411,7 @@ t.test("exit 3: connection refused, and a handshake the server refuses", async (
   await new Promise<void>((resolve) => server.close(() => resolve()));
   const refused = await cli([`ws://127.0.0.1:${port}/`], "");
   t.equal(refused.code, 3);
-  t.match(
-    refused.stderr,
-    /wschan: error: connection to 127\.0\.0\.1:\d+ failed: connect ECONNREFUSED .* \(retryable\)\n$/,
-  );
+  t.match(refused.stderr, /^wschan: error: .*ECONNREFUSED.* \(retryable\)\n$/);
   const json = await cli(["--json", `ws://127.0.0.1:${port}/`], "");
   t.equal(json.code, 3);
   t.match(events(json.stdout), [{ event: "error", kind: "INTERNAL", retryable: true }]);
@@ -522,7 +519,7 @@ t.test("usage errors exit 2 with a hint; --help and --version exit 0", async (t)
   t.equal(scheme.code, 2);
   const fragment = await cli(["ws://127.0.0.1:1/#frag"], "");
   t.equal(fragment.code, 2, "an INVALID from connect is a usage error too");
-  t.match(fragment.stderr, /wschan: invalid: .*fragment/);
+  t.match(fragment.stderr, /^wschan: invalid: .*fragment/);
 
   const help = await cli(["--help"]);
   t.equal(help.code, 0);

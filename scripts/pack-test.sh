@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Packs wschan as npm would publish it, installs the tarball into a fresh project outside this
+# tree (offline: the package has no runtime dependencies), and checks that it works from there:
+# an ESM import that talks to a local server, the `wschan` bin, and a TypeScript file type-checked
+# with `tsc --noEmit` against the package's own .d.ts files (skipLibCheck off).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/wschan-pack-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+cd "$root"
+echo "pack-test: npm pack (runs the build)"
+tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
+[ -f "$work/$tarball" ] || { echo "pack-test: npm pack produced no tarball"; exit 1; }
+
+# What goes into the package: the build and the docs, nothing from src/ or test/.
+listing=$(tar -tzf "$work/$tarball")
+for needed in package/package.json package/README.md package/dist/index.js package/dist/index.d.ts package/dist/cli/main.js; do
+  grep -qx "$needed" <<<"$listing" || { echo "pack-test: $needed is missing from $tarball"; exit 1; }
+done
+if grep -Eq '^package/(src|test|bench|autobahn|examples)/' <<<"$listing"; then
+  echo "pack-test: $tarball holds development files:"; grep -E '^package/(src|test|bench|autobahn|examples)/' <<<"$listing" | head; exit 1
+fi
+
+app="$work/app"
+mkdir -p "$app"
+cd "$app"
+cat > package.json <<'JSON'
+{ "name": "wschan-pack-test", "version": "1.0.0", "private": true, "type": "module" }
+JSON
+echo "pack-test: installing $tarball into a clean project"
+npm install --offline --no-audit --no-fund --loglevel=error "$work/$tarball"
+
+cat > esm.mjs <<'JS'
+// Imports the installed package as a user would, and talks to a tiny local server.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import * as net from "node:net";
+import * as websocket from "wschan";
+
+const fail = (message) => {
+  console.error(`pack-test: ${message}`);
+  process.exit(1);
+};
+for (const name of ["connect", "select", "after", "Channel", "Client", "WebSocketError", "errors"]) {
+  if (typeof websocket[name] !== "function" && typeof websocket[name] !== "object") fail(`export ${name} is missing`);
+}
+if (websocket.TEXT !== 1 || websocket.BINARY !== 2 || websocket.CLOSE_CODES.NORMAL !== 1000) fail("constants are wrong");
+if (websocket.COMPRESSION.NO_CONTEXT !== 2 || !Object.isFrozen(websocket.COMPRESSION)) fail("COMPRESSION is wrong");
+try {
+  await websocket.connect("http://example.com/");
+  fail("connect accepted an http: URL");
+} catch (error) {
+  if (!websocket.errors.is(error, websocket.errors.INVALID)) fail(`a bad URL gave ${error}, not INVALID`);
+}
+
+// A server that completes the handshake, sends "hello from the server" and closes with 1000.
+const server = net.createServer((socket) => {
+  let head = "";
+  socket.on("data", (chunk) => {
+    head += chunk.toString("latin1");
+    if (!head.includes("\r\n\r\n")) return;
+    const key = /sec-websocket-key: *(\S+)/i.exec(head)?.[1] ?? "";
+    const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+    const text = Buffer.from("hello from the server");
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    socket.write(Buffer.concat([Buffer.from([0x81, text.length]), text, Buffer.from([0x88, 2, 0x03, 0xe8])]));
+    socket.removeAllListeners("data");
+    socket.on("data", () => socket.end()); // the client's Close: the handshake is done
+  });
+  socket.on("error", () => {});
+});
+await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+const url = `ws://127.0.0.1:${server.address().port}/`;
+
+const client = await websocket.connect(url, { dial_timeout: "5s" });
+const [message, ok] = await client.channel().receive();
+if (!ok || message.type !== "text" || message.data !== "hello from the server") fail(`received ${JSON.stringify(message)}`);
+const closed = await client.closed;
+if (closed.code !== 1000) fail(`closed with ${JSON.stringify(closed)}`);
+
+// The bin, through node_modules/.bin as npx would run it.
+const { version } = createRequire(import.meta.url)("wschan/package.json");
+const bin = new URL("./node_modules/.bin/wschan", import.meta.url).pathname;
+const printed = execFileSync(bin, ["--version"], { encoding: "utf8" });
+if (printed !== `${version}\n`) fail(`wschan --version printed ${JSON.stringify(printed)}`);
+const received = await new Promise((resolve, reject) => {
+  // execFileSync would block the server in this same process, so run it asynchronously.
+  import("node:child_process").then(({ execFile }) =>
+    execFile(bin, ["-n", "-q", url], { encoding: "utf8" }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+  );
+});
+if (received !== "hello from the server\n") fail(`wschan printed ${JSON.stringify(received)}`);
+server.close();
+console.log(`pack-test: ESM import, a connection and the wschan bin work (wschan ${version})`);
+JS
+node esm.mjs
+
+cat > check.ts <<'TS'
+// Type-checks a user's code against the installed package's declarations.
+import * as websocket from "wschan";
+import { type ConnectOptions, type Message, WebSocketError, connect, errors, select } from "wschan";
+
+const options: ConnectOptions = {
+  headers: { Authorization: "Bearer x" },
+  protocols: ["graphql-ws"],
+  dial_timeout: "10s",
+  read_timeout: 30_000,
+  compression: websocket.COMPRESSION.CONTEXT_TAKEOVER,
+  read_limit: 1024,
+};
+
+export async function main(): Promise<number> {
+  const client: websocket.Client = await connect("wss://example.com/", options);
+  const sent: boolean = await client.send(new Uint8Array([1, 2]), websocket.BINARY);
+  const ch = client.channel();
+  const r = await select([ch.case_receive(), websocket.after("30s").case_receive()]);
+  const [message, ok] = await ch.receive();
+  if (ok) {
+    const m: Message = message;
+    if (m.type === "text") m.data.toUpperCase();
+    else m.data.readUInt8(0);
+  }
+  const info: websocket.CloseInfo = await client.closed;
+  try {
+    await client.close(websocket.CLOSE_CODES.NORMAL, "bye");
+  } catch (error) {
+    if (errors.is(error, errors.TIMEOUT) && error instanceof WebSocketError && error.retryable) return 1;
+  }
+  // @ts-expect-error: compression takes one of COMPRESSION's values only
+  const bad: ConnectOptions = { compression: 7 };
+  return sent && r.ok && bad !== undefined ? info.code : 0;
+}
+TS
+cat > tsconfig.json <<JSON
+{
+  "compilerOptions": {
+    "target": "ES2022",
+    "module": "NodeNext",
+    "moduleResolution": "NodeNext",
+    "strict": true,
+    "noEmit": true,
+    "skipLibCheck": false,
+    "typeRoots": ["$root/node_modules/@types"],
+    "types": ["node"]
+  },
+  "files": ["check.ts"]
+}
+JSON
+echo "pack-test: tsc --noEmit on a TypeScript file that imports wschan"
+node "$root/node_modules/typescript/bin/tsc" -p tsconfig.json
+echo "pack-test: passed"
