@@ -37,6 +37,8 @@ const TCP_END_TIMEOUT_MS = 1000;
 const TERMINAL_GRACE_MS = 1000;
 /** Below this total, frames written together are joined into one buffer rather than corked. */
 const COALESCE_BYTES = 64 * 1024;
+/** The payload of keep-alive pings, told apart from the application's own. */
+const KEEPALIVE_PAYLOAD = Buffer.from("wschan keep-alive");
 /** Ping timeout when no read_timeout is set. */
 const DEFAULT_PING_TIMEOUT_MS = 30_000;
 
@@ -133,6 +135,7 @@ export class Client {
 
   #lastRead = 0;
   #readTimer: NodeJS.Timeout | undefined;
+  #keepaliveTimer: NodeJS.Timeout | undefined;
 
   #deflateParams: DeflateParams | undefined;
   #inflater: MessageInflater | undefined;
@@ -174,7 +177,9 @@ export class Client {
     socket.on("end", () => this.#onEnd());
     socket.on("error", (error: Error) => this.#onSocketError(error));
     socket.on("close", () => this.#onSocketClose());
+    if (init.options.readTimeout > 0 || init.options.keepalive > 0) this.#lastRead = Date.now();
     if (init.options.readTimeout > 0) this.#armReadTimer();
+    if (init.options.keepalive > 0) this.#armKeepalive();
     if (init.head.length > 0) this.#onData(init.head);
   }
 
@@ -645,7 +650,7 @@ export class Client {
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#options.readTimeout > 0) this.#lastRead = Date.now();
+    if (this.#options.readTimeout > 0 || this.#options.keepalive > 0) this.#lastRead = Date.now();
     this.#parser.push(chunk);
   }
 
@@ -668,6 +673,55 @@ export class Client {
     };
     this.#readTimer = setTimeout(check, timeout);
     this.#readTimer.unref();
+  }
+
+  /**
+   * Keep-alive: after `keepalive` without receiving anything, ping; if still nothing arrives
+   * within `keepalive_timeout`, the peer is gone: fail with TIMEOUT and report 1006 (no Close
+   * can be exchanged with a peer that does not answer). Any byte received counts, not only the
+   * pong, so a large message arriving slowly keeps the connection alive. While the client holds
+   * the socket paused for a full channel it cannot see a pong, so the clock stops then.
+   */
+  #armKeepalive(): void {
+    const { keepalive, keepaliveTimeout } = this.#options;
+    let pingedAt = 0;
+    const check = (): void => {
+      if (this.#finished) return;
+      const now = Date.now();
+      let wait: number;
+      if (this.#pausedByChannel) {
+        pingedAt = 0;
+        wait = keepalive;
+      } else if (pingedAt !== 0 && this.#lastRead < pingedAt) {
+        if (now - pingedAt >= keepaliveTimeout) {
+          const silence = formatDuration(now - this.#lastRead);
+          const error = new WebSocketError(
+            "TIMEOUT",
+            `keep-alive: nothing received for ${silence}, not even a pong`,
+            {
+              retryable: true,
+            },
+          );
+          this.#abort(1006, error);
+          return;
+        }
+        wait = pingedAt + keepaliveTimeout - now;
+      } else {
+        pingedAt = 0;
+        const idle = now - this.#lastRead;
+        if (idle >= keepalive && !this.#closeSent) {
+          pingedAt = now;
+          this.#enqueue(this.#control(OP_PING, KEEPALIVE_PAYLOAD), undefined);
+          wait = keepaliveTimeout;
+        } else {
+          wait = keepalive - idle;
+        }
+      }
+      this.#keepaliveTimer = setTimeout(check, Math.max(1, wait));
+      this.#keepaliveTimer.unref();
+    };
+    this.#keepaliveTimer = setTimeout(check, keepalive);
+    this.#keepaliveTimer.unref();
   }
 
   // ---- ending ----
@@ -733,6 +787,7 @@ export class Client {
     this.#parser.stop();
     clearTimeout(this.#closeTimer);
     clearTimeout(this.#readTimer);
+    clearTimeout(this.#keepaliveTimer);
     clearTimeout(this.#terminalTimer);
     this.#terminal = undefined;
     for (const timer of this.#writeTimers) clearTimeout(timer);

@@ -2,6 +2,8 @@ import type { ConnectionOptions as NodeTlsOptions } from "node:tls";
 import { COMPRESSION, type CompressionMode } from "./constants.js";
 import { parseDuration } from "./duration.js";
 import { invalid } from "./errors.js";
+import { type CompiledPolicy, compilePolicy, type Policy } from "./policy.js";
+import { type ProxyTarget, parseProxy } from "./proxy.js";
 
 /** A duration: milliseconds, or a Go duration string such as "300ms", "5s", "1m30s". */
 export type Duration = number | string;
@@ -44,8 +46,21 @@ export interface ConnectOptions {
   readonly read_limit?: number;
   /** Messages buffered in the receive channel before the socket is paused (1–10000). Default 32. */
   readonly channel_capacity?: number;
+  /** Ping after this long without receiving anything; fail the connection (TIMEOUT) when still nothing comes. Default none. */
+  readonly keepalive?: Duration;
+  /** How long to wait after a keep-alive ping before failing the connection. Default: equal to `keepalive`. */
+  readonly keepalive_timeout?: Duration;
   /** TLS settings for `wss:`. */
   readonly tls?: TlsOptions;
+  /**
+   * An HTTP proxy, `http://[user:pass@]host:port` (port 80 when omitted), reached with CONNECT;
+   * TLS for `wss:` runs inside the tunnel. Default none: connect directly.
+   */
+  readonly proxy?: string | URL;
+  /** Cancels the dial (CANCELED) when aborted; once open, aborting closes the connection with 1001. Default none. */
+  readonly signal?: AbortSignal;
+  /** A policy for this connection, applied on top of `websocket.policy`: it can only narrow it. Default none. */
+  readonly policy?: Policy;
 }
 
 export const MiB = 1024 * 1024;
@@ -67,7 +82,13 @@ export interface ResolvedOptions {
   readonly compressionThreshold: number;
   readonly readLimit: number;
   readonly channelCapacity: number;
+  readonly keepalive: number;
+  readonly keepaliveTimeout: number;
   readonly tls: TlsOptions;
+  readonly proxy: ProxyTarget | undefined;
+  readonly signal: AbortSignal | undefined;
+  /** `options.policy`, checked; the process-wide policy is read when connecting. */
+  readonly policy: CompiledPolicy | undefined;
 }
 
 const KNOWN = new Set([
@@ -80,7 +101,12 @@ const KNOWN = new Set([
   "compression_threshold",
   "read_limit",
   "channel_capacity",
+  "keepalive",
+  "keepalive_timeout",
   "tls",
+  "proxy",
+  "signal",
+  "policy",
 ]);
 const TLS_KNOWN = new Set([
   "ca",
@@ -140,6 +166,13 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   for (const key of Object.keys(tls)) {
     if (!TLS_KNOWN.has(key)) throw invalid(`unknown tls option ${JSON.stringify(key)}`);
   }
+  checkTls(tls as Record<string, unknown>);
+  const signal = o.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw invalid("option signal: expected an AbortSignal");
+  }
+  const proxy = o.proxy === undefined ? undefined : parseProxy(o.proxy);
+  const policy = o.policy === undefined ? undefined : compilePolicy(o.policy, "options.policy");
   const readLimit = integer("read_limit", o.read_limit, 0, MAX_READ_LIMIT, 0);
   return {
     headers: headers as Record<string, string>,
@@ -163,6 +196,36 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       MAX_CHANNEL_CAPACITY,
       DEFAULT_CHANNEL_CAPACITY,
     ),
+    keepalive: duration("keepalive", o.keepalive, 0),
+    keepaliveTimeout:
+      duration("keepalive_timeout", o.keepalive_timeout, 0) || duration("keepalive", o.keepalive, 0),
     tls: tls as TlsOptions,
+    proxy,
+    signal,
+    policy,
   };
+}
+
+const TLS_VERSIONS = new Set(["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]);
+
+/** Checks the types of the `tls` option's fields; throws INVALID naming the field. */
+function checkTls(tls: Record<string, unknown>): void {
+  const isPem = (v: unknown): boolean => typeof v === "string" || v instanceof Uint8Array;
+  for (const name of ["ca", "cert", "key"]) {
+    const value = tls[name];
+    if (value !== undefined && !isPem(value) && !(Array.isArray(value) && value.every(isPem))) {
+      throw invalid(`option tls.${name}: expected PEM as a string or Buffer, or an array of them`);
+    }
+  }
+  for (const name of ["passphrase", "servername"]) {
+    if (tls[name] !== undefined && typeof tls[name] !== "string") {
+      throw invalid(`option tls.${name}: expected a string`);
+    }
+  }
+  if (tls.rejectUnauthorized !== undefined && typeof tls.rejectUnauthorized !== "boolean") {
+    throw invalid("option tls.rejectUnauthorized: expected a boolean");
+  }
+  if (tls.minVersion !== undefined && !TLS_VERSIONS.has(tls.minVersion as string)) {
+    throw invalid(`option tls.minVersion: expected one of ${[...TLS_VERSIONS].join(", ")}`);
+  }
 }
