@@ -37,54 +37,64 @@ t.test("a healthy peer keeps the connection open, answering every keep-alive pin
   t.equal((await client.closed).code, 1000);
 });
 
-t.test("a 16 MiB message streamed slowly does not trip the keep-alive, though its pings go unanswered", async (t) => {
-  const peer = await RawPeer.start();
-  t.teardown(() => peer.close());
-  const client = await websocket.connect(peer.url, { keepalive: 60, read_limit: 16 * 1024 * 1024 });
-  const conn = await peer.connection();
-  const payload = Buffer.alloc(16 * 1024 * 1024, 0x61);
-  const frame = serverFrame(0x2, payload);
-  // ~1 s in 40 pieces: longer than keepalive + timeout many times over, with bytes every 25 ms.
-  const piece = Math.ceil(frame.length / 40);
-  for (let at = 0; at < frame.length; at += piece) {
-    await conn.write(frame.subarray(at, at + piece));
-    await sleep(25);
-  }
-  const [m, ok] = await client.channel().receive();
-  t.ok(ok && m.type === "binary" && m.data.length === payload.length, "the message arrived whole");
-  let settled = false;
-  void client.closed.then(() => {
-    settled = true;
-  });
-  t.equal(settled, false, "the connection is still open");
-  const closing = client.close();
-  await conn.answerClose();
-  await closing;
-});
+t.test(
+  "a 16 MiB message streamed slowly does not trip the keep-alive, though its pings go unanswered",
+  async (t) => {
+    const peer = await RawPeer.start();
+    t.teardown(() => peer.close());
+    const client = await websocket.connect(peer.url, { keepalive: 60, read_limit: 16 * 1024 * 1024 });
+    const conn = await peer.connection();
+    const payload = Buffer.alloc(16 * 1024 * 1024, 0x61);
+    const frame = serverFrame(0x2, payload);
+    // ~1 s in 40 pieces: longer than keepalive + timeout many times over, with bytes every 25 ms.
+    const piece = Math.ceil(frame.length / 40);
+    for (let at = 0; at < frame.length; at += piece) {
+      await conn.write(frame.subarray(at, at + piece));
+      await sleep(25);
+    }
+    const [m, ok] = await client.channel().receive();
+    t.ok(ok && m.type === "binary" && m.data.length === payload.length, "the message arrived whole");
+    let settled = false;
+    void client.closed.then(() => {
+      settled = true;
+    });
+    t.equal(settled, false, "the connection is still open");
+    const closing = client.close();
+    await conn.answerClose();
+    await closing;
+  },
+);
 
-t.test("a full channel does not make the keep-alive fail: the clock stops while the client holds the socket", async (t) => {
-  const peer = await startWsPeer();
-  t.teardown(() => peer.close());
-  const client = await websocket.connect(peer.url, { keepalive: 50, keepalive_timeout: 50, channel_capacity: 2 });
-  const server = await peer.connection();
-  for (let i = 0; i < 2000; i++) server.send(Buffer.alloc(1024, i & 0xff));
-  await sleep(600);
-  let settled = false;
-  void client.closed.then(() => {
-    settled = true;
-  });
-  await sleep(0);
-  t.equal(settled, false, "still open after 12 keep-alive periods without reading");
-  let count = 0;
-  const ch = client.channel();
-  while (count < 2000) {
-    const [, ok] = await ch.receive();
-    if (!ok) break;
-    count++;
-  }
-  t.equal(count, 2000, "every message is then received");
-  await client.close();
-});
+t.test(
+  "a full channel does not make the keep-alive fail: the clock stops while the client holds the socket",
+  async (t) => {
+    const peer = await startWsPeer();
+    t.teardown(() => peer.close());
+    const client = await websocket.connect(peer.url, {
+      keepalive: 50,
+      keepalive_timeout: 50,
+      channel_capacity: 2,
+    });
+    const server = await peer.connection();
+    for (let i = 0; i < 2000; i++) server.send(Buffer.alloc(1024, i & 0xff));
+    await sleep(600);
+    let settled = false;
+    void client.closed.then(() => {
+      settled = true;
+    });
+    await sleep(0);
+    t.equal(settled, false, "still open after 12 keep-alive periods without reading");
+    let count = 0;
+    const ch = client.channel();
+    while (count < 2000) {
+      const [, ok] = await ch.receive();
+      if (!ok) break;
+      count++;
+    }
+    t.equal(count, 2000, "every message is then received");
+    await client.close();
+  },
+);
 
 t.test("the seed's manual keep-alive with select and after keeps working", async (t) => {
   const peer = await startWsPeer();

@@ -373,36 +373,41 @@ t.test("a 4 MiB message in 64-byte fragments is accepted (Autobahn 9.3-like)", a
   await closing;
 });
 
-t.test("a message in 1-byte fragments, written in tiny TCP chunks, costs memory in proportion to its size", async (t) => {
-  const peer = await RawPeer.start();
-  t.teardown(() => peer.close());
-  const client = await websocket.connect(peer.url);
-  const conn = await peer.connection();
-  conn.socket.setNoDelay(true);
-  const size = 512 * 1024;
-  const wire = Buffer.concat(
-    Array.from({ length: size }, (_, i) => serverFrame(i === 0 ? BINARY : CONT, Buffer.of(i & 0xff), { fin: i === size - 1 })),
-  );
-  const before = process.memoryUsage();
-  let peak = 0;
-  const sample = setInterval(() => {
-    const m = process.memoryUsage();
-    peak = Math.max(peak, m.heapUsed + m.arrayBuffers - before.heapUsed - before.arrayBuffers);
-  }, 1);
-  // 1.5 MiB of frames in writes of 7 bytes: every frame straddles reads.
-  for (let at = 0; at < wire.length; at += 7 * 4096) {
-    const piece = wire.subarray(at, at + 7 * 4096);
-    for (let i = 0; i < piece.length; i += 7) conn.socket.write(piece.subarray(i, i + 7));
-    await new Promise((r) => setImmediate(r));
-  }
-  const [m] = await client.channel().receive();
-  clearInterval(sample);
-  t.equal(m?.type === "binary" ? m.data.length : -1, size);
-  t.ok(m?.type === "binary" && m.data.every((b, i) => b === (i & 0xff)), "the bytes are in order");
-  t.comment(`peak extra memory ${(peak / 1024 / 1024).toFixed(1)} MiB for a ${size / 1024} KiB message`);
-  // The raw peer's own write buffers are counted too; a per-fragment object would cost ~100 B × 512 Ki.
-  t.ok(peak < 40 * 1024 * 1024, "memory stays within a small multiple of the message");
-  const closing = client.close();
-  await conn.answerClose();
-  await closing;
-});
+t.test(
+  "a message in 1-byte fragments, written in tiny TCP chunks, costs memory in proportion to its size",
+  async (t) => {
+    const peer = await RawPeer.start();
+    t.teardown(() => peer.close());
+    const client = await websocket.connect(peer.url);
+    const conn = await peer.connection();
+    conn.socket.setNoDelay(true);
+    const size = 512 * 1024;
+    const wire = Buffer.concat(
+      Array.from({ length: size }, (_, i) =>
+        serverFrame(i === 0 ? BINARY : CONT, Buffer.of(i & 0xff), { fin: i === size - 1 }),
+      ),
+    );
+    const before = process.memoryUsage();
+    let peak = 0;
+    const sample = setInterval(() => {
+      const m = process.memoryUsage();
+      peak = Math.max(peak, m.heapUsed + m.arrayBuffers - before.heapUsed - before.arrayBuffers);
+    }, 1);
+    // 1.5 MiB of frames in writes of 7 bytes: every frame straddles reads.
+    for (let at = 0; at < wire.length; at += 7 * 4096) {
+      const piece = wire.subarray(at, at + 7 * 4096);
+      for (let i = 0; i < piece.length; i += 7) conn.socket.write(piece.subarray(i, i + 7));
+      await new Promise((r) => setImmediate(r));
+    }
+    const [m] = await client.channel().receive();
+    clearInterval(sample);
+    t.equal(m?.type === "binary" ? m.data.length : -1, size);
+    t.ok(m?.type === "binary" && m.data.every((b, i) => b === (i & 0xff)), "the bytes are in order");
+    t.comment(`peak extra memory ${(peak / 1024 / 1024).toFixed(1)} MiB for a ${size / 1024} KiB message`);
+    // The raw peer's own write buffers are counted too; a per-fragment object would cost ~100 B × 512 Ki.
+    t.ok(peak < 40 * 1024 * 1024, "memory stays within a small multiple of the message");
+    const closing = client.close();
+    await conn.answerClose();
+    await closing;
+  },
+);
