@@ -18,5 +18,7 @@ export {
 export type { ErrorKind, WebSocketErrorOptions } from "./client/errors.js";
 export { errors, WebSocketError } from "./client/errors.js";
 export type { ConnectOptions, Duration, TlsOptions } from "./client/options.js";
+export type { Policy, PolicyUrls } from "./client/policy.js";
+export { policy } from "./client/policy.js";
 export type { ReconnectOptions } from "./client/reconnect.js";
 export { reconnect } from "./client/reconnect.js";

@@ -1,5 +1,4 @@
-import * as net from "node:net";
-import * as tls from "node:tls";
+import type { Socket } from "node:net";
 import { buildOffer, parseAgreement } from "../deflate/index.js";
 import {
   buildRequest,
@@ -11,14 +10,17 @@ import {
 } from "../handshake/index.js";
 import { Client } from "./client.js";
 import { COMPRESSION } from "./constants.js";
+import { cancellable, closeOnAbort, dial, errorText } from "./dial.js";
 import { formatDuration } from "./duration.js";
 import { invalid, WebSocketError } from "./errors.js";
 import { type ConnectOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { checkUrl, describeUrl, policyLayers } from "./policy.js";
 import { parseTarget, type Target } from "./url.js";
 
 /**
- * Opens a WebSocket connection: dials TCP (and TLS for `wss:`), performs the RFC 6455 opening
- * handshake and resolves with an open `Client`, or rejects with a `WebSocketError`.
+ * Opens a WebSocket connection: checks the security policy, dials (DNS, TCP, proxy, TLS: see
+ * dial.ts), performs the RFC 6455 opening handshake and resolves with an open `Client`, or
+ * rejects with a `WebSocketError`.
  */
 export async function connect(url: string | URL, options?: ConnectOptions): Promise<Client> {
   const target = parseTarget(url);
@@ -27,38 +29,31 @@ export async function connect(url: string | URL, options?: ConnectOptions): Prom
   if (headerProblem !== undefined) throw invalid(`option headers: ${headerProblem}`);
   const protocolProblem = checkProtocols(resolved.protocols);
   if (protocolProblem !== undefined) throw invalid(`option protocols: ${protocolProblem}`);
-  return dial(target, resolved);
+  // The policy is decided before any DNS lookup or socket; dial checks the addresses it resolves.
+  const layers = policyLayers(resolved.policy);
+  checkUrl(layers, target.url);
+  const deadline = Date.now() + resolved.dialTimeout;
+  const socket = await dial({ target, options: resolved, layers, deadline });
+  const client = await cancellable(
+    handshake(socket, target, resolved, deadline),
+    socket,
+    target.url,
+    resolved.signal,
+  );
+  closeOnAbort(client, resolved.signal);
+  return client;
 }
 
-function openSocket(target: Target, options: ResolvedOptions): net.Socket {
-  if (!target.secure) {
-    return net.connect({ host: target.host, port: target.port, noDelay: true, allowHalfOpen: true });
-  }
-  const t = options.tls;
-  const servername = t.servername ?? (net.isIP(target.host) === 0 ? target.host : undefined);
-  // allowHalfOpen is honoured by tls.connect (it reaches the underlying net.Socket) though not in its typings.
-  const socket = tls.connect({
-    host: target.host,
-    port: target.port,
-    allowHalfOpen: true,
-    ALPNProtocols: ["http/1.1"],
-    ...(servername === undefined ? {} : { servername }),
-    ...(t.ca === undefined ? {} : { ca: t.ca }),
-    ...(t.cert === undefined ? {} : { cert: t.cert }),
-    ...(t.key === undefined ? {} : { key: t.key }),
-    ...(t.passphrase === undefined ? {} : { passphrase: t.passphrase }),
-    ...(t.minVersion === undefined ? {} : { minVersion: t.minVersion }),
-    rejectUnauthorized: t.rejectUnauthorized ?? true,
-  } as tls.ConnectionOptions);
-  socket.setNoDelay(true);
-  return socket;
-}
-
-function dial(target: Target, options: ResolvedOptions): Promise<Client> {
+/** Runs the opening handshake on `socket`, which `dial` connected; bounded by `deadline` (epoch ms). */
+function handshake(
+  socket: Socket,
+  target: Target,
+  options: ResolvedOptions,
+  deadline: number,
+): Promise<Client> {
   return new Promise<Client>((resolve, reject) => {
     const key = generateKey();
     const offer = compressionOffer(options.compression);
-    const socket = openSocket(target, options);
     const parser = new ResponseParser();
     let settled = false;
 
@@ -69,21 +64,24 @@ function dial(target: Target, options: ResolvedOptions): Promise<Client> {
       socket.destroy();
       reject(error);
     };
-    const timer = setTimeout(() => {
-      fail(
-        new WebSocketError(
-          "TIMEOUT",
-          `dial to ${target.url.href} timed out after ${formatDuration(options.dialTimeout)}`,
-          {
-            retryable: true,
-          },
-        ),
-      );
-    }, options.dialTimeout);
+    const timer = setTimeout(
+      () => {
+        fail(
+          new WebSocketError(
+            "TIMEOUT",
+            `dial to ${describeUrl(target.url)} timed out after ${formatDuration(options.dialTimeout)} (during the opening handshake)`,
+            {
+              retryable: true,
+            },
+          ),
+        );
+      },
+      Math.max(0, deadline - Date.now()),
+    );
 
     const onError = (error: Error): void => {
       fail(
-        new WebSocketError("INTERNAL", `connection to ${target.url.host} failed: ${error.message}`, {
+        new WebSocketError("INTERNAL", `connection to ${target.url.host} failed: ${errorText(error)}`, {
           retryable: true,
           cause: error,
         }),
@@ -143,17 +141,15 @@ function dial(target: Target, options: ResolvedOptions): Promise<Client> {
     socket.on("error", onError);
     socket.on("close", onClose);
     socket.on("data", onData);
-    socket.once(target.secure ? "secureConnect" : "connect", () => {
-      socket.write(
-        buildRequest({
-          url: target.url,
-          key,
-          headers: options.headers,
-          protocols: options.protocols,
-          ...(offer === undefined ? {} : { extensions: offer }),
-        }),
-      );
-    });
+    socket.write(
+      buildRequest({
+        url: target.url,
+        key,
+        headers: options.headers,
+        protocols: options.protocols,
+        ...(offer === undefined ? {} : { extensions: offer }),
+      }),
+    );
   });
 }
 
