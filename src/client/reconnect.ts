@@ -1,7 +1,7 @@
 import type { Client, CloseInfo } from "./client.js";
 import { connect } from "./connect.js";
 import { formatDuration, parseDuration } from "./duration.js";
-import { invalid, WebSocketError } from "./errors.js";
+import { errors, invalid, WebSocketError } from "./errors.js";
 import type { ConnectOptions, Duration } from "./options.js";
 
 /**
@@ -25,7 +25,8 @@ export interface ReconnectOptions {
   readonly max_attempts?: number;
   /**
    * Stops reconnecting: a dial or a wait in progress ends at once, an open client is closed with
-   * 1001, and the iteration throws `CANCELED`. Default none.
+   * 1001, and the iteration throws `CANCELED`. The connect option `signal`, if given, does the
+   * same. Default none.
    */
   readonly signal?: AbortSignal;
 }
@@ -249,33 +250,31 @@ export const defaultReconnectEnv: ReconnectEnv = Object.freeze({
 });
 
 /**
- * Dials, giving up at once with CANCELED when `signal` aborts; a connection that completes after
- * that is closed with 1001.
+ * One signal for the whole iteration, aborted by whichever of the reconnect option `signal` and
+ * the connect option `signal` aborts first; `release` removes its listeners from theirs. Handed
+ * to every `connect` as its signal, which cancels a dial in progress and closes an open client
+ * with 1001 (connect removes its own listeners once a connection ends).
  */
-function dial(
-  url: string | URL,
-  options: ConnectOptions | undefined,
-  signal: AbortSignal | undefined,
-): Promise<Client> {
-  const attempt = connect(url, options);
-  if (signal === undefined) return attempt;
-  return new Promise<Client>((resolve, reject) => {
-    const onAbort = (): void => {
-      reject(canceled(signal));
-      attempt.then((late) => void late.close(1001), noop);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    attempt.then(
-      (client) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(client);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
+function linkSignals(signals: readonly (AbortSignal | undefined)[]): {
+  signal: AbortSignal | undefined;
+  release(): void;
+} {
+  const given = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (given.length === 0) return { signal: undefined, release: noop };
+  if (given.length === 1) return { signal: given[0], release: noop };
+  const link = new AbortController();
+  const listeners = given.map((source) => {
+    const onAbort = (): void => link.abort(source.reason);
+    if (source.aborted) onAbort();
+    else source.addEventListener("abort", onAbort, { once: true });
+    return (): void => source.removeEventListener("abort", onAbort);
   });
+  return {
+    signal: link.signal,
+    release: () => {
+      for (const remove of listeners) remove();
+    },
+  };
 }
 
 /**
@@ -288,9 +287,10 @@ function dial(
  * - A connection "stayed up" when it was open for max(min_delay, min(max_delay, 10 s)); after
  *   it closes, the backoff starts again from min_delay.
  * - It stops by throwing: a non-retryable error (INVALID options or URL, PERMISSION_DENIED,
- *   a handshake refused with a status other than 5xx/429); CANCELED when `signal` aborts; the last
- *   error after `max_attempts` dials in a row failed; an error carrying the code after a close
- *   that `closeAction` does not retry. It returns after a close with 1000 or 1005.
+ *   a handshake refused with a status other than 5xx/429); CANCELED when the reconnect option
+ *   `signal` (or the connect option `signal`) aborts; the last error after `max_attempts` dials in
+ *   a row failed; an error carrying the code after a close that `closeAction` does not retry. It
+ *   returns after a close with 1000 or 1005.
  *
  * Throws INVALID at once for a bad reconnect option; a bad URL or connect option rejects the
  * first iteration with INVALID, before any socket is opened.
@@ -320,7 +320,12 @@ async function* run(
   c: ReconnectConfig,
   env: ReconnectEnv,
 ): AsyncGenerator<Client, void, undefined> {
-  const signal = c.signal;
+  // Options that are not an object are passed on untouched, for connect to refuse with INVALID.
+  const isObject = typeof options === "object" && options !== null && !Array.isArray(options);
+  const own = isObject && options.signal instanceof AbortSignal ? options.signal : undefined;
+  const link = linkSignals([c.signal, own]);
+  const signal = link.signal;
+  const dialOptions = signal === undefined || !isObject ? options : { ...options, signal };
   /** Dials in a row that failed, for max_attempts. */
   let failures = 0;
   /** Retries since the last connection that stayed up: the backoff exponent. */
@@ -333,9 +338,9 @@ async function* run(
       if (signal?.aborted) throw canceled(signal);
       let client: Client;
       try {
-        client = await dial(url, options, signal);
+        client = await connect(url, dialOptions);
       } catch (error) {
-        if (signal?.aborted) throw canceled(signal);
+        if (signal?.aborted) throw errors.is(error, "CANCELED") ? error : canceled(signal);
         if (!(error instanceof WebSocketError) || !error.retryable) throw error;
         failures++;
         if (failures >= c.maxAttempts) throw error;
@@ -350,16 +355,10 @@ async function* run(
         closedAt = env.now();
         return info;
       });
-      // An abort while the consumer holds the client closes it; the next iteration then throws CANCELED.
-      const onAbort = (): void => void client.close(1001);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      let info: CloseInfo;
-      try {
-        yield client;
-        info = await ended;
-      } finally {
-        signal?.removeEventListener("abort", onAbort);
-      }
+      // An abort while the consumer holds the client closes it with 1001 (connect was given the
+      // signal); the next iteration then throws CANCELED.
+      yield client;
+      const info = await ended;
       current = undefined;
       if (signal?.aborted) throw canceled(signal);
       if (closedAt - openedAt >= c.stableAfter) step = 0;
@@ -370,6 +369,7 @@ async function* run(
         info.code === 1013 ? tryAgainLaterDelay(step++, c, env.random) : retryDelay(step++, c, env.random);
     }
   } finally {
+    link.release();
     // The consumer left the loop (or an error ended it) while holding a client: close it.
     if (current !== undefined) await current.close().catch(noop);
   }
