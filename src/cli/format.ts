@@ -124,7 +124,8 @@ Options:
       --read-timeout DURATION  longest silence allowed from the server (default none)
       --write-timeout DURATION bound on handing one message to the socket (default none)
       --read-limit SIZE        largest message accepted, e.g. 65536, 64KiB, 16MiB (default 16MiB)
-      --ping DURATION          send a keep-alive ping this often; no pong in time: exit 4
+      --ping DURATION          send a keep-alive ping this often; no pong within the
+                               read timeout (30s when unset): close with 1001, exit 4
       --close CODE[:REASON]    the Close sent when input ends (default 1000)
       --binary hex|base64      how binary messages are printed (default hex)
       --json                   print one JSON object per event (open, message, close, error)
@@ -148,7 +149,7 @@ Exit codes:
   130  interrupted before the connection was open, or by a second Ctrl-C
 
 Examples:
-  echo '{"op":"subscribe"}' | wschan wss://example.com/feed
+  printf 'hello\\nworld\\n' | wschan ws://127.0.0.1:8080/echo   # send two lines, print the echoes
   wschan -n --json --ping 30s wss://example.com/stream | jq .
   wschan -H "Authorization: Bearer $TOKEN" -p graphql-ws wss://api.example.com/graphql
 `;
