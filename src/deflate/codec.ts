@@ -105,6 +105,12 @@ abstract class Codec<S extends Stream> {
     else stream.close();
   }
 
+  /** Drops a stream that cannot go on (its deflate stream ended); the next message gets a new one. */
+  protected discard(stream: S): void {
+    if (this.own === stream) this.own = undefined;
+    stream.close();
+  }
+
   /** Frees the connection's own stream. */
   close(): void {
     this.own?.close();
@@ -186,6 +192,7 @@ export class MessageInflater extends Codec<zlib.InflateRaw> {
             settled = true;
             stream.off("data", onData);
             stream.off("error", onError);
+            stream.off("end", onEnd);
             if (error === undefined) {
               this.release(stream, false);
               resolve(Buffer.concat(chunks, total));
@@ -204,8 +211,15 @@ export class MessageInflater extends Codec<zlib.InflateRaw> {
             chunks.push(chunk);
           };
           const onError = (error: Error): void => finish(error);
+          // The message ended in a block with BFINAL (RFC 7692 §7.2.3.4): zlib ends the stream and
+          // ignores the rest. The message is complete; the next one starts a new stream.
+          const onEnd = (): void => {
+            this.discard(stream);
+            finish(undefined);
+          };
           stream.on("data", onData);
           stream.on("error", onError);
+          stream.once("end", onEnd);
           stream.write(input);
           stream.write(TAIL);
           stream.flush(Z_SYNC_FLUSH, () => finish(undefined));
@@ -253,7 +267,9 @@ export class MessageDeflater extends Codec<zlib.DeflateRaw> {
     ) {
       return length === 4 ? Buffer.from([0x00]) : output.subarray(0, length - 4);
     }
-    return output;
+    // After an earlier flush, zlib writes nothing at all for an empty message; it still needs
+    // its empty block, or the receiver would read our tail as the start of one.
+    return length === 0 ? Buffer.from([0x00]) : output;
   }
 
   private deflateSync(input: Buffer): Buffer {

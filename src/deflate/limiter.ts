@@ -14,7 +14,9 @@ export class Limiter {
     return new Promise<T>((resolve, reject) => {
       const start = (): void => {
         this.running++;
-        job()
+        // A job that throws before returning its promise must still free its slot.
+        Promise.resolve()
+          .then(job)
           .then(resolve, reject)
           .finally(() => {
             this.running--;

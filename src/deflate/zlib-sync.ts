@@ -90,7 +90,12 @@ export function processSync(
     }
     inOffset += inLength - availIn;
     inLength = availIn;
-    if (availOut !== 0) break;
+    if (availOut !== 0) {
+      if (inLength === 0) break;
+      // Room left for output but input left over: the deflate stream ended (a block with BFINAL,
+      // RFC 7692 §7.2.3.4). What follows starts a new stream, as browsers read it: reset, go on.
+      stream.reset();
+    }
   }
   if (rest !== undefined) return Buffer.concat(rest, total);
   return first ?? Buffer.alloc(0);
