@@ -213,7 +213,10 @@ export class FrameParser {
     }
     const limit = this.compressed ? this.maxCompressedSize : this.maxMessageSize;
     if (this.assembly.length + length > limit) {
-      this.fail(CLOSE_MESSAGE_TOO_BIG, `message larger than the read limit of ${this.maxMessageSize} bytes`);
+      const what = this.compressed
+        ? "compressed message larger than the limit of"
+        : "message larger than the read limit of";
+      this.fail(CLOSE_MESSAGE_TOO_BIG, `${what} ${limit} bytes`);
       return;
     }
     if (length === 0) {

@@ -259,10 +259,10 @@ t.test("encodeTextFrame", async (t) => {
   t.test("handles the length boundaries with multi-byte characters", async (t) => {
     for (const text of [
       "",
-      "é".repeat(62) + "a",
+      `${"é".repeat(62)}a`,
       "€".repeat(42),
       "𝄞".repeat(16384),
-      "𝄞".repeat(16384) + "x",
+      `${"𝄞".repeat(16384)}x`,
     ]) {
       const a = encodeTextFrame(text, Buffer.byteLength(text), KEY);
       const b = encodeFrame({ opcode: 0x1 }, Buffer.from(text), KEY);

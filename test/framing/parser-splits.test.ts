@@ -10,6 +10,7 @@ import {
   binary,
   close,
   continuation,
+  cut,
   DEFAULT_OPTIONS,
   type FrameEvent,
   feed,
@@ -20,6 +21,7 @@ import {
   prng,
   randomBytes,
   randomSplits,
+  reportsExactly,
   sameEvents,
   text,
 } from "../helpers/frames.js";
@@ -96,7 +98,7 @@ const CORPUS: Stream[] = [
   },
   {
     name: "a 16-bit text of 200 bytes and a ping",
-    bytes: cat(text("€".repeat(66) + "ab"), ping("x")),
+    bytes: cat(text(`${"€".repeat(66)}ab`), ping("x")),
     expect: "message ping",
   },
   { name: "a binary of 65535 bytes", bytes: binary(randomBytes(65535, 6)), expect: "message" },
@@ -296,10 +298,10 @@ for (const [index, stream] of CORPUS.entries()) {
     // (b) Two pieces, cut at every position (0 and the end give an empty piece, also legal).
     let firstBad = -1;
     let bad = 0;
-    for (let cut = 0; cut <= stream.bytes.length; cut++) {
-      if (!sameEvents(feed(stream.bytes, [cut], options), expected)) {
+    for (let at = 0; at <= stream.bytes.length; at++) {
+      if (!reportsExactly(cut(stream.bytes, [at]), expected, options)) {
         bad++;
-        if (firstBad < 0) firstBad = cut;
+        if (firstBad < 0) firstBad = at;
       }
     }
     if (firstBad >= 0) {
@@ -309,8 +311,8 @@ for (const [index, stream] of CORPUS.entries()) {
 
     // (c) One byte at a time.
     const bytewise = feedBytewise(stream.bytes, options);
-    t.ok(sameEvents(bytewise, expected), "one byte at a time") ||
-      t.same(printable(bytewise), printable(expected));
+    if (sameEvents(bytewise, expected)) t.pass("one byte at a time");
+    else t.same(printable(bytewise), printable(expected), "one byte at a time");
 
     // (d) Random cuts, reproducible from the seed.
     const next = prng(SEED + index);
@@ -319,11 +321,12 @@ for (const [index, stream] of CORPUS.entries()) {
     for (let i = 0; i < trials; i++) {
       const count = 1 + Math.floor(next() * Math.min(40, stream.bytes.length));
       const splits = randomSplits(stream.bytes.length, count, next);
-      const events = feed(stream.bytes, splits, options);
-      if (!sameEvents(events, expected)) {
+      if (!reportsExactly(cut(stream.bytes, splits), expected, options)) {
         randomBad++;
-        if (randomBad === 1)
+        if (randomBad === 1) {
+          const events = feed(stream.bytes, splits, options);
           t.same(printable(events), printable(expected), `random splits ${splits.join(",")}`);
+        }
       }
     }
     t.equal(randomBad, 0, `${trials} random splittings (seed ${SEED + index})`);

@@ -480,7 +480,7 @@ t.test("RFC 7692 §6 RSV1 marks a compressed message when permessage-deflate is 
     ]);
     t.same(feed(bytes, [], options), [
       { type: "ping", data: Buffer.from("p") },
-      msg(1, [0xff, 0xfe, 0x80], true),
+      msg(1, Buffer.from([0xff, 0xfe, 0x80]), true),
     ]);
   });
 

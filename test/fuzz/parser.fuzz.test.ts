@@ -6,7 +6,8 @@
  * changes what is reported. Unmutated valid streams must give exactly the expected events.
  *
  * The seeds are fixed (and named in the test titles) so a failure replays. The normal run
- * tries about 100,000 inputs; WSCHAN_FUZZ_RUNS=n runs every property n times instead.
+ * tries about 100,000 inputs; WSCHAN_FUZZ_RUNS=n runs every property n times instead (and lifts
+ * the per-file timeout), e.g. `WSCHAN_FUZZ_RUNS=300000 npx tap test/fuzz/parser.fuzz.test.ts`.
  */
 import { isUtf8 } from "node:buffer";
 import fc from "fast-check";
@@ -32,6 +33,8 @@ if (override !== undefined && !(Number.isInteger(override) && override > 0)) {
 }
 /** Runs for one property: its share of the ~100,000 of a normal run, or the override. */
 const runs = (normal: number): number => override ?? normal;
+// A long run may take far longer than the per-file timeout of .taprc; lift it for this file.
+if (override !== undefined) t.setTimeout(0);
 
 const ALLOWED_ERRORS = new Set([1002, 1007, 1009]);
 
@@ -120,25 +123,72 @@ class Tally {
 }
 
 /**
- * Feeds `chunks` to a fresh parser and checks every documented rule. Returns the events, or
- * throws an Error naming the broken rule (fast-check then reports the input and the seed).
+ * Feeds `chunks` to a fresh parser and checks every documented rule. Returns the events and,
+ * for each push, how many events had been reported once it returned; or throws an Error naming
+ * the broken rule (fast-check then reports the input and the seed).
  */
-function check(chunks: readonly Buffer[], options: ParserOptions): FrameEvent[] {
+function checkPushes(
+  chunks: readonly Buffer[],
+  options: ParserOptions,
+): { events: FrameEvent[]; reportedAfter: number[] } {
   const sink = new CheckingSink(options);
   const parser = new FrameParser(sink, options);
+  const reportedAfter: number[] = [];
   for (const chunk of chunks) {
     try {
       parser.push(chunk);
     } catch (error) {
       throw new Error(`push threw: ${(error as Error)?.stack ?? String(error)}`);
     }
+    reportedAfter.push(sink.events.length);
   }
   if (sink.violations.length > 0) throw new Error(sink.violations.join("; "));
   const last = sink.events[sink.events.length - 1];
   const ended = last !== undefined && (last.type === "close" || last.type === "error");
   if (parser.stopped !== ended)
     throw new Error(`stopped is ${parser.stopped} after ${last?.type ?? "nothing"}`);
-  return sink.events;
+  return { events: sink.events, reportedAfter };
+}
+
+function check(chunks: readonly Buffer[], options: ParserOptions): FrameEvent[] {
+  return checkPushes(chunks, options).events;
+}
+
+/**
+ * A plain reference for fail-fast UTF-8 checking (RFC 3629 §4): the index of the first byte at
+ * which `bytes` can no longer be the beginning of valid UTF-8 whatever follows, or -1 when it
+ * still can (it may still end inside a character).
+ */
+function firstHopelessByte(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const lead = bytes[i]!;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    let more: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (lead >= 0xc2 && lead <= 0xdf) more = 1;
+    else if (lead >= 0xe0 && lead <= 0xef) {
+      more = 2;
+      if (lead === 0xe0) low = 0xa0; // no overlongs
+      if (lead === 0xed) high = 0x9f; // no surrogates
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      more = 3;
+      if (lead === 0xf0) low = 0x90; // no overlongs
+      if (lead === 0xf4) high = 0x8f; // nothing above U+10FFFF
+    } else return i;
+    for (let k = 1; k <= more; k++) {
+      if (i + k >= bytes.length) return -1;
+      const next = bytes[i + k]!;
+      const ok = k === 1 ? next >= low && next <= high : next >= 0x80 && next <= 0xbf;
+      if (!ok) return i + k;
+    }
+    i += more + 1;
+  }
+  return -1;
 }
 
 /** Feeds `bytes` whole and cut at `splits`; both must pass `check` and agree. */
@@ -502,6 +552,8 @@ t.test("(b) valid streams with random mutations end in a documented outcome (see
 
 t.test("(c) unmutated valid streams give exactly the expected events, however split (seed 4)", async (t) => {
   const counts = tally("valid");
+  let with16 = 0;
+  let with64 = 0;
   fc.assert(
     fc.property(validStreamArb, fc.boolean(), splitSeedArb, (stream, compression, splits) => {
       const options: ParserOptions = { maxMessageSize: 1 << 20, compression };
@@ -512,21 +564,29 @@ t.test("(c) unmutated valid streams give exactly the expected events, however sp
       if (!sameEvents(whole, expected)) throw new Error("fed whole, the events differ from the expected");
       if (!sameEvents(split, expected)) throw new Error("fed in pieces, the events differ from the expected");
       counts.add(whole);
+      if (frames.some((f) => (f[1]! & 0x7f) === 126)) with16++;
+      if (frames.some((f) => (f[1]! & 0x7f) === 127)) with64++;
     }),
     { seed: 4, numRuns: runs(15_000) },
   );
   t.comment(`valid streams: ${counts}`);
+  t.comment(`  ${with16} with a 16-bit length, ${with64} with a 64-bit length`);
   t.pass(`${counts.inputs} inputs`);
 });
 
 t.test(
-  "(d) a fragmented text message is refused with 1007 exactly when Node's isUtf8 refuses it (seed 5)",
+  "(d) fragmented text is refused with 1007 exactly when isUtf8 refuses it, at the push with the bad byte (seed 5)",
   async (t) => {
     const counts = tally("text oracle");
     // Mostly valid text with a few bytes changed, so that both outcomes are common.
     const nearlyTextArb = fc
       .tuple(
-        fc.string({ unit: "binary", maxLength: 40 }),
+        // Long pieces (64+ bytes) take the validator's native path, short ones its DFA.
+        fc.oneof(
+          fc.string({ unit: "binary", maxLength: 60 }),
+          fc.string({ unit: "grapheme", maxLength: 80 }),
+          fc.string({ unit: "grapheme-ascii", maxLength: 300 }),
+        ),
         fc.array(
           fc.tuple(
             fc.nat(),
@@ -554,18 +614,37 @@ t.test(
             payload.length,
           ];
           const frames: Buffer[] = [];
+          // Where each payload byte lands in the stream, to know which push carries it.
+          const streamOffset: number[] = [];
+          let at = 0;
           for (let i = 0; i + 1 < bounds.length; i++) {
             const piece = payload.subarray(bounds[i], bounds[i + 1]);
             const fin = i + 2 === bounds.length;
-            frames.push(i === 0 ? frame({ opcode: 1, payload: piece, fin }) : continuation(piece, { fin }));
+            const f = i === 0 ? frame({ opcode: 1, payload: piece, fin }) : continuation(piece, { fin });
+            const payloadStart = at + f.length - piece.length;
+            for (let j = 0; j < piece.length; j++) streamOffset.push(payloadStart + j);
+            frames.push(f);
+            at += f.length;
           }
           const bytes = Buffer.concat(frames);
           const options = { maxMessageSize: 1000 };
-          const events = check(cut(bytes, splitsFor(bytes.length, splits)), options);
+          const splitAt = splitsFor(bytes.length, splits);
+          const { events, reportedAfter } = checkPushes(cut(bytes, splitAt), options);
           const want: FrameEvent[] = isUtf8(payload)
             ? [{ type: "message", opcode: 1, data: payload, compressed: false }]
             : [{ type: "error", code: 1007 }];
           if (!sameEvents(events, want)) throw new Error(`expected ${want[0]?.type}, got ${events[0]?.type}`);
+          // Fail fast: the error comes with the push carrying the first hopeless byte, or, when
+          // the text is only cut short, with the push that ends the message (the last one).
+          const hopeless = firstHopelessByte(payload);
+          const decisive = hopeless >= 0 ? streamOffset[hopeless]! : bytes.length - 1;
+          const decisivePush = splitAt.filter((position) => position <= decisive).length;
+          const reportedPush = reportedAfter.findIndex((n) => n > 0);
+          if (reportedPush !== decisivePush) {
+            throw new Error(
+              `reported with push ${reportedPush}, the deciding byte came with push ${decisivePush}`,
+            );
+          }
           counts.add(events);
         },
       ),

@@ -232,6 +232,72 @@ export function sameEvents(a: readonly FrameEvent[], b: readonly FrameEvent[]): 
   return true;
 }
 
+/**
+ * MatchingSink compares each report with the next expected event as it arrives, without copying
+ * payloads (they are still valid inside the callback), for loops that parse a stream many
+ * thousand times. `matches()` tells whether the reports were exactly the expected ones.
+ */
+class MatchingSink implements FrameSink {
+  private next = 0;
+  private ok = true;
+
+  constructor(private readonly expected: readonly FrameEvent[]) {}
+
+  private take(): FrameEvent | undefined {
+    const event = this.expected[this.next++];
+    if (event === undefined) this.ok = false;
+    return event;
+  }
+
+  message(opcode: number, payload: Buffer, compressed: boolean): void {
+    const e = this.take();
+    if (
+      e?.type !== "message" ||
+      e.opcode !== opcode ||
+      e.compressed !== compressed ||
+      !e.data.equals(payload)
+    ) {
+      this.ok = false;
+    }
+  }
+
+  ping(payload: Buffer): void {
+    const e = this.take();
+    if (e?.type !== "ping" || !e.data.equals(payload)) this.ok = false;
+  }
+
+  pong(payload: Buffer): void {
+    const e = this.take();
+    if (e?.type !== "pong" || !e.data.equals(payload)) this.ok = false;
+  }
+
+  close(code: number, reason: string): void {
+    const e = this.take();
+    if (e?.type !== "close" || e.code !== code || e.reason !== reason) this.ok = false;
+  }
+
+  error(closeCode: number): void {
+    const e = this.take();
+    if (e?.type !== "error" || e.code !== closeCode) this.ok = false;
+  }
+
+  matches(): boolean {
+    return this.ok && this.next === this.expected.length;
+  }
+}
+
+/** Whether a fresh parser fed `chunks` reports exactly `expected` (cheaper than `run` + compare). */
+export function reportsExactly(
+  chunks: readonly Buffer[],
+  expected: readonly FrameEvent[],
+  options: ParserOptions = DEFAULT_OPTIONS,
+): boolean {
+  const sink = new MatchingSink(expected);
+  const parser = new FrameParser(sink, options);
+  for (const chunk of chunks) parser.push(chunk);
+  return sink.matches();
+}
+
 /** A small seeded PRNG (mulberry32) so random splits and payloads are reproducible. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
