@@ -24,7 +24,10 @@ async function measure(client: string, url: string, mode: number): Promise<void>
       await c.channel().receive();
       closers.push(() => c.close());
     } else {
-      const ws = new WebSocket(url, { perMessageDeflate: mode === 2 ? { clientNoContextTakeover: true, serverNoContextTakeover: true } : true });
+      const ws = new WebSocket(url, {
+        perMessageDeflate:
+          mode === 2 ? { clientNoContextTakeover: true, serverNoContextTakeover: true } : true,
+      });
       await new Promise((resolve, reject) => {
         ws.once("open", resolve);
         ws.once("error", reject);
@@ -44,7 +47,9 @@ async function measure(client: string, url: string, mode: number): Promise<void>
   }
   gc?.();
   const after = process.memoryUsage().rss;
-  process.stdout.write(JSON.stringify({ client, mode, count, kibPerConnection: (after - before) / 1024 / count }));
+  process.stdout.write(
+    JSON.stringify({ client, mode, count, kibPerConnection: (after - before) / 1024 / count }),
+  );
   await Promise.all(closers.map((close) => close()));
 }
 
