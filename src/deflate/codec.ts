@@ -41,6 +41,49 @@ function syncAvailable(): boolean {
 type Stream = zlib.InflateRaw | zlib.DeflateRaw;
 
 /**
+ * Writes `inputs` to the stream and flushes it through the thread pool, collecting the output.
+ * Rejects with OutputLimitError as soon as the output passes `limit` (zlib is paused there, so a
+ * bomb allocates little past it), or with zlib's error. `ended` says the deflate stream ended
+ * (a block with BFINAL) before the flush: zlib then ignores the rest of the input.
+ */
+function processAsync(
+  stream: Stream,
+  inputs: readonly Buffer[],
+  limit: number,
+): Promise<{ output: Buffer; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let settled = false;
+    const finish = (error: unknown, ended: boolean): void => {
+      if (settled) return;
+      settled = true;
+      stream.off("data", onData);
+      stream.off("error", onError);
+      stream.off("end", onEnd);
+      if (error === undefined) resolve({ output: Buffer.concat(chunks, total), ended });
+      else reject(error);
+    };
+    const onData = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (total > limit) {
+        stream.pause();
+        finish(new OutputLimitError(`output passed ${limit} bytes`), false);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onError = (error: Error): void => finish(error, false);
+    const onEnd = (): void => finish(undefined, true);
+    stream.on("data", onData);
+    stream.on("error", onError);
+    stream.once("end", onEnd);
+    for (const input of inputs) stream.write(input);
+    stream.flush(Z_SYNC_FLUSH, () => finish(undefined, false));
+  });
+}
+
+/**
  * Streams shared by every connection that keeps no context, by kind and window size. They are
  * only used synchronously and reset after each message, so no state passes between messages or
  * connections; a connection without context then holds no zlib memory of its own (a deflater
@@ -180,51 +223,19 @@ export class MessageInflater extends Codec<zlib.InflateRaw> {
 
   private inflateAsync(input: Buffer): Promise<Buffer> {
     if (this.broken) return Promise.reject(new InflateError(1011, "the decompressor failed earlier"));
-    return zlibJobs.run(
-      () =>
-        new Promise<Buffer>((resolve, reject) => {
-          const stream = this.acquire(false);
-          const chunks: Buffer[] = [];
-          let total = 0;
-          let settled = false;
-          const finish = (error: unknown): void => {
-            if (settled) return;
-            settled = true;
-            stream.off("data", onData);
-            stream.off("error", onError);
-            stream.off("end", onEnd);
-            if (error === undefined) {
-              this.release(stream, false);
-              resolve(Buffer.concat(chunks, total));
-            } else {
-              reject(this.fail(stream, error));
-            }
-          };
-          const onData = (chunk: Buffer): void => {
-            total += chunk.length;
-            // Stop at once: pausing stops zlib from producing more, then the stream is closed.
-            if (total > this.limit) {
-              stream.pause();
-              finish(new OutputLimitError(`output passed ${this.limit} bytes`));
-              return;
-            }
-            chunks.push(chunk);
-          };
-          const onError = (error: Error): void => finish(error);
-          // The message ended in a block with BFINAL (RFC 7692 §7.2.3.4): zlib ends the stream and
-          // ignores the rest. The message is complete; the next one starts a new stream.
-          const onEnd = (): void => {
-            this.discard(stream);
-            finish(undefined);
-          };
-          stream.on("data", onData);
-          stream.on("error", onError);
-          stream.once("end", onEnd);
-          stream.write(input);
-          stream.write(TAIL);
-          stream.flush(Z_SYNC_FLUSH, () => finish(undefined));
-        }),
-    );
+    return zlibJobs.run(async () => {
+      const stream = this.acquire(false);
+      try {
+        const { output, ended } = await processAsync(stream, [input, TAIL], this.limit);
+        // A message ending in a block with BFINAL (RFC 7692 §7.2.3.4) ends the zlib stream: the
+        // message is complete, and the next one starts a new stream.
+        if (ended) this.discard(stream);
+        else this.release(stream, false);
+        return output;
+      } catch (error) {
+        throw this.fail(stream, error);
+      }
+    });
   }
 
   override close(): void {
@@ -280,30 +291,11 @@ export class MessageDeflater extends Codec<zlib.DeflateRaw> {
   }
 
   private deflateAsync(input: Buffer): Promise<Buffer> {
-    return zlibJobs.run(
-      () =>
-        new Promise<Buffer>((resolve, reject) => {
-          const stream = this.acquire(false);
-          const chunks: Buffer[] = [];
-          let total = 0;
-          const onData = (chunk: Buffer): void => {
-            chunks.push(chunk);
-            total += chunk.length;
-          };
-          const onError = (error: Error): void => {
-            stream.off("data", onData);
-            reject(error);
-          };
-          stream.on("data", onData);
-          stream.once("error", onError);
-          stream.write(input);
-          stream.flush(Z_SYNC_FLUSH, () => {
-            stream.off("data", onData);
-            stream.off("error", onError);
-            this.release(stream, false);
-            resolve(MessageDeflater.strip(Buffer.concat(chunks, total)));
-          });
-        }),
-    );
+    return zlibJobs.run(async () => {
+      const stream = this.acquire(false);
+      const { output } = await processAsync(stream, [input], Number.POSITIVE_INFINITY);
+      this.release(stream, false);
+      return MessageDeflater.strip(output);
+    });
   }
 }

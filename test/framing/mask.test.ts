@@ -1,5 +1,6 @@
 import t from "tap";
 import { mask, maskPortable, simdMaskAvailable, unmask } from "../../src/framing/mask.js";
+import { prng } from "../helpers/frames.js";
 
 type Masker = typeof mask;
 
@@ -7,18 +8,6 @@ function referenceMask(source: Uint8Array, key: Uint8Array): Uint8Array {
   const out = new Uint8Array(source.length);
   for (let i = 0; i < source.length; i++) out[i] = source[i]! ^ key[i % 4]!;
   return out;
-}
-
-// mulberry32: small and seedable, so a failure can be replayed.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomBytes(random: () => number, length: number): Uint8Array {
@@ -81,7 +70,7 @@ function lengthsFor(random: () => number): number[] {
 
 for (const [name, masker] of MASKERS) {
   t.test(`${name} matches a byte-by-byte reference for random lengths, keys and alignments`, async (t) => {
-    const random = mulberry32(name === "mask" ? 0x6d61736b : 0x706f7274);
+    const random = prng(name === "mask" ? 0x6d61736b : 0x706f7274);
     const failures: string[] = [];
     for (const length of lengthsFor(random)) {
       const key = randomBytes(random, 4);
@@ -120,7 +109,7 @@ for (const [name, masker] of MASKERS) {
   });
 
   t.test(`${name} masks in place and unmask restores the original`, async (t) => {
-    const random = mulberry32(name === "mask" ? 0x1a2b3c4d : 0x4d3c2b1a);
+    const random = prng(name === "mask" ? 0x1a2b3c4d : 0x4d3c2b1a);
     const failures: string[] = [];
     for (const length of lengthsFor(random).filter((_, i) => i % 3 === 0)) {
       const key = randomBytes(random, 4);
@@ -150,7 +139,7 @@ t.test("mask uses WebAssembly SIMD on this Node, so the tests above covered that
 });
 
 t.test("mask and maskPortable agree with each other on the same inputs", async (t) => {
-  const random = mulberry32(42);
+  const random = prng(42);
   const failures: number[] = [];
   for (let n = 0; n < 300; n++) {
     const length = Math.floor(random() * 5000);

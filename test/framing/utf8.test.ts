@@ -1,5 +1,6 @@
 import t from "tap";
 import { isUtf8, Utf8Validator, utf8TailStart } from "../../src/framing/utf8.js";
+import { prng } from "../helpers/frames.js";
 
 // The reference works from RFC 3629's table, one character at a time, instead of from byte
 // ranges: a lead byte fixes the length n, the continuation bits so far fix an interval of code
@@ -211,18 +212,6 @@ function everySplit(length: number): number[][] {
   return cutsList;
 }
 
-// mulberry32: small, seedable, and good enough to spread inputs over the byte space.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 t.test("the reference agrees with the RFC 3629 table on every sample", async (t) => {
   for (const [name, bytes] of Object.entries(VALID_SAMPLES)) {
     t.same(reference(bytes), { firstBad: -1, valid: true }, name);
@@ -378,7 +367,7 @@ t.test("every pair of short sequences split everywhere agrees with the reference
 });
 
 t.test("thousands of random inputs split at random points agree with the reference", async (t) => {
-  const random = mulberry32(0x5eed1234);
+  const random = prng(0x5eed1234);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const int = (below: number): number => Math.floor(random() * below);
   const ranges: Array<[number, number]> = [
