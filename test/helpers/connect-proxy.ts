@@ -61,7 +61,12 @@ export async function startProxy(behaviour: ProxyBehaviour = {}): Promise<TestPr
     const port = Number(authority.slice(colon + 1));
     const upstream = net.connect({ host: behaviour.route ? behaviour.route(host) : host, port });
     sockets.add(upstream);
-    upstream.on("close", () => sockets.delete(upstream));
+    upstream.on("close", () => {
+      sockets.delete(upstream);
+      // pipe() stops reading the client when upstream closes; read on so that its end is seen.
+      client.resume();
+      client.end();
+    });
     upstream.on("error", () => client.destroy());
     client.on("close", () => upstream.destroy());
     upstream.on("connect", () => {

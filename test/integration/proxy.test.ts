@@ -176,6 +176,31 @@ if (haveOpenssl()) {
     },
   );
 
+  t.test("connections through the proxy, ws and wss, leave no socket open once closed", async (t) => {
+    const peer = await startWss(certs.server);
+    t.teardown(() => peer.close());
+    const plain = await startWsPeer({}, echo);
+    t.teardown(() => plain.close());
+    const proxy = await startProxy({ route });
+    t.teardown(() => proxy.close());
+    const handles = (): number => process.getActiveResourcesInfo().filter((r) => r !== "Timeout").length;
+    const before = handles();
+    for (let i = 0; i < 20; i++) {
+      const secure = await websocket.connect(`wss://ws.test:${peer.port}/`, {
+        proxy: proxy.url,
+        tls: { ca: certs.ca.cert },
+        dial_timeout,
+      });
+      t.equal(await roundTrip(secure, `wss ${i}`), `wss ${i}`);
+      await secure.close();
+      const client = await websocket.connect(plain.url, { proxy: proxy.url, dial_timeout });
+      t.equal(await roundTrip(client, `ws ${i}`), `ws ${i}`);
+      await client.close();
+    }
+    for (let i = 0; i < 50 && handles() > before; i++) await new Promise((r) => setTimeout(r, 20));
+    t.ok(handles() <= before, "no handle is left open");
+  });
+
   t.test("wss: through the proxy without credentials gets the 407", async (t) => {
     const proxy = await startProxy({ credentials: "user:pass", route });
     t.teardown(() => proxy.close());
