@@ -318,8 +318,9 @@ function tlsFailed(target: Target, servername: string, error: unknown): WebSocke
   if (check !== undefined) {
     const detail =
       e.code === "ERR_TLS_CERT_ALTNAME_INVALID" ? ` ${JSON.stringify(servername)}: ${e.reason}` : "";
-    // Retrying cannot make a certificate acceptable.
-    return new WebSocketError("INTERNAL", `${where} failed: ${check}${detail} (${e.code})`, { cause: error });
+    // Retryable, as API.md has every TLS failure: a server's certificate does get renewed or
+    // fixed, and a reconnect loop backs off while it waits.
+    return connectionFailed(`${where} failed: ${check}${detail} (${e.code})`, error);
   }
   return connectionFailed(`${where} failed: ${errorText(e)}`, error);
 }

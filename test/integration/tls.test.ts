@@ -60,7 +60,7 @@ function run(certs: TestCerts): void {
     },
   );
 
-  t.test("an unknown CA is refused, saying so, and is not retryable", async (t) => {
+  t.test("an unknown CA is refused, saying so, and is retryable as API.md has it", async (t) => {
     const peer = await startWss(certs.untrusted);
     t.teardown(() => peer.close());
     const error = await websocket
@@ -69,7 +69,7 @@ function run(certs: TestCerts): void {
     t.match(error, {
       name: "WebSocketError",
       kind: "INTERNAL",
-      retryable: false,
+      retryable: true,
       message: /TLS handshake with ws\.test:\d+ failed: .*unknown CA.*\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/,
     });
     t.ok((error as Error).cause, "the TLS error is the cause");
@@ -90,7 +90,7 @@ function run(certs: TestCerts): void {
       websocket.connect(`wss://other.test:${peer.port}/`, { tls: { ca: certs.ca.cert }, dial_timeout }),
       {
         kind: "INTERNAL",
-        retryable: false,
+        retryable: true,
         message: /does not match the host name "other\.test".*\(ERR_TLS_CERT_ALTNAME_INVALID\)/,
       },
     );
@@ -117,7 +117,7 @@ function run(certs: TestCerts): void {
       websocket.connect(`wss://ws.test:${peer.port}/`, { tls: { ca: certs.ca.cert }, dial_timeout }),
       {
         kind: "INTERNAL",
-        retryable: false,
+        retryable: true,
         message: /the server's certificate has expired \(CERT_HAS_EXPIRED\)/,
       },
     );
