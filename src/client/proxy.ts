@@ -1,4 +1,5 @@
 import { invalid } from "./errors.js";
+import { hostOf, toUrl } from "./url.js";
 
 /**
  * The HTTP proxy option, sans-I/O: parsing `http://[user:pass@]host:port` and writing the CONNECT
@@ -26,18 +27,8 @@ function decodeUserinfo(s: string): string {
 
 /** Parses the `proxy` option (a string or URL); throws INVALID saying what is wrong. */
 export function parseProxy(input: unknown): ProxyTarget {
-  let url: URL;
-  if (input instanceof URL) {
-    url = new URL(input.href);
-  } else if (typeof input === "string") {
-    try {
-      url = new URL(input);
-    } catch {
-      throw invalid("option proxy: expected a URL such as http://proxy.example.com:3128");
-    }
-  } else {
-    throw invalid("option proxy: expected a URL string such as http://proxy.example.com:3128");
-  }
+  const url = toUrl(input);
+  if (url === undefined) throw invalid("option proxy: expected a URL such as http://proxy.example.com:3128");
   if (url.protocol !== "http:") {
     throw invalid(`option proxy: only http: proxies (HTTP CONNECT) are supported, got ${url.protocol}`);
   }
@@ -45,7 +36,7 @@ export function parseProxy(input: unknown): ProxyTarget {
   if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.hash !== "") {
     throw invalid("option proxy: the URL must be http://[user:pass@]host:port, without a path or query");
   }
-  const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  const host = hostOf(url);
   const port = url.port === "" ? 80 : Number(url.port);
   let authorization: string | undefined;
   if (url.username !== "" || url.password !== "") {

@@ -9,19 +9,29 @@ export interface Target {
   readonly port: number;
 }
 
+/** A copy of `input` as a URL, or undefined when it is neither a URL nor a string that parses as one. */
+export function toUrl(input: unknown): URL | undefined {
+  if (input instanceof URL) return new URL(input.href);
+  if (typeof input !== "string") return undefined;
+  try {
+    return new URL(input);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The host to look up and connect to: the URL's host name, an IPv6 literal without its brackets. */
+export function hostOf(url: URL): string {
+  return url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+}
+
 /** Parses and checks the URL given to `connect`; throws INVALID. */
 export function parseTarget(input: unknown): Target {
-  let url: URL;
-  if (input instanceof URL) {
-    url = new URL(input.href);
-  } else if (typeof input === "string") {
-    try {
-      url = new URL(input);
-    } catch {
-      throw invalid(`invalid URL ${JSON.stringify(input)}`);
-    }
-  } else {
-    throw invalid("url must be a string or a URL");
+  const url = toUrl(input);
+  if (url === undefined) {
+    throw invalid(
+      typeof input === "string" ? `invalid URL ${JSON.stringify(input)}` : "url must be a string or a URL",
+    );
   }
   if (url.protocol !== "ws:" && url.protocol !== "wss:") {
     throw invalid(`URL scheme must be ws: or wss:, got ${url.protocol}`);
@@ -29,7 +39,6 @@ export function parseTarget(input: unknown): Target {
   if (url.hash !== "") throw invalid("a WebSocket URL cannot have a fragment (RFC 6455 §3)");
   if (url.hostname === "") throw invalid("URL has no host");
   const secure = url.protocol === "wss:";
-  const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
   const port = url.port === "" ? (secure ? 443 : 80) : Number(url.port);
-  return { url, secure, host, port };
+  return { url, secure, host: hostOf(url), port };
 }
