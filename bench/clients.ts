@@ -1,0 +1,308 @@
+// One adapter per WebSocket client under test, each used the way its documentation shows: wschan
+// through connect / send / channel().receive() / close, `ws` through its events and send
+// callbacks, undici through the WHATWG WebSocket. The adapters only count; they never copy.
+
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import type * as Wschan from "../src/index.js";
+
+/** What a message carries: bytes or text. */
+export type Payload = Buffer | string;
+
+/** The clients this harness knows; "raw" is the TCP ceiling, handled apart (it has no framing). */
+export const CLIENT_NAMES = ["wschan", "ws", "ws-native", "undici", "raw"] as const;
+export type ClientName = (typeof CLIENT_NAMES)[number];
+
+/** One open connection, reduced to what the scenarios need. */
+export interface Connection {
+  /** The negotiated extensions ("" when none). */
+  readonly extensions: string;
+  /** Sum of the lengths (bytes, or UTF-16 units for text) of every message received so far. */
+  readonly received: number;
+  /** Sends one message and does not wait for anything. */
+  send(item: Payload): void;
+  /**
+   * Sends `items[(from + i) % items.length]` for i < count, all in this tick, and resolves once
+   * the socket has taken them (or, for undici, which tells nothing more, once little is buffered).
+   */
+  sendMany(items: readonly Payload[], from: number, count: number): Promise<void>;
+  /** Resolves once `n` more messages have arrived, with the last one if it was text. */
+  receive(n: number): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+export interface ClientLibrary {
+  connect(url: string, deflate: boolean): Promise<Connection>;
+  /** What was loaded: versions, and whether native addons are in use. */
+  readonly info: Readonly<Record<string, string | boolean>>;
+}
+
+const noop = (): void => {};
+const require = createRequire(import.meta.url);
+
+function version(name: string): string {
+  return (require(`${name}/package.json`) as { version: string }).version;
+}
+
+/** Loads a client library in this process (each child process loads exactly one). */
+export async function loadClient(
+  name: Exclude<ClientName, "raw">,
+  wschanPath: string,
+): Promise<ClientLibrary> {
+  switch (name) {
+    case "wschan":
+      return loadWschan(wschanPath);
+    case "ws":
+    case "ws-native":
+      return loadWs(name === "ws-native");
+    case "undici":
+      return loadUndici();
+  }
+}
+
+// ---- wschan ----
+
+async function loadWschan(path: string): Promise<ClientLibrary> {
+  const wschan = (await import(pathToFileURL(path).href)) as typeof Wschan;
+  return {
+    info: { module: path },
+    async connect(url, deflate) {
+      const client = await wschan.connect(
+        url,
+        deflate ? { compression: wschan.COMPRESSION.CONTEXT_TAKEOVER } : undefined,
+      );
+      return new WschanConnection(client);
+    },
+  };
+}
+
+class WschanConnection implements Connection {
+  readonly extensions: string;
+  received = 0;
+  readonly #client: Wschan.Client;
+  readonly #channel: Wschan.Channel<Wschan.Message>;
+
+  constructor(client: Wschan.Client) {
+    this.#client = client;
+    this.#channel = client.channel();
+    this.extensions = client.extensions;
+  }
+
+  send(item: Payload): void {
+    // send()'s promise never raises an unhandled rejection; a failure shows in what follows.
+    void this.#client.send(item);
+  }
+
+  sendMany(items: readonly Payload[], from: number, count: number): Promise<void> {
+    const client = this.#client;
+    const n = items.length;
+    let last: Promise<boolean> | undefined;
+    for (let i = 0; i < count; i++) last = client.send(items[(from + i) % n]!);
+    // Sends settle in order, so the last one settling means the socket took them all.
+    return (last ?? Promise.resolve(true)).then(noop);
+  }
+
+  async receive(n: number): Promise<string | undefined> {
+    const channel = this.#channel;
+    let last: Wschan.Message | undefined;
+    for (let i = 0; i < n; i++) {
+      const [message, ok] = await channel.receive();
+      if (!ok) throw new Error("the connection closed before every message arrived");
+      this.received += message.data.length;
+      last = message;
+    }
+    return last?.type === "text" ? last.data : undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}
+
+// ---- ws ----
+
+type WsModule = typeof import("ws");
+type WsSocket = InstanceType<WsModule["WebSocket"]>;
+
+async function loadWs(native: boolean): Promise<ClientLibrary> {
+  const fallback = require("bufferutil/fallback.js") as { mask: unknown };
+  const addon = require("bufferutil") as { mask: unknown };
+  const nativeLoaded = addon.mask !== fallback.mask;
+  if (native && !nativeLoaded) throw new Error("bufferutil's native addon did not load");
+  if (!native && (process.env.WS_NO_BUFFER_UTIL !== "1" || process.env.WS_NO_UTF_8_VALIDATE !== "1")) {
+    throw new Error("pure-JavaScript ws needs WS_NO_BUFFER_UTIL=1 and WS_NO_UTF_8_VALIDATE=1");
+  }
+  const { WebSocket } = (await import("ws")) as WsModule;
+  return {
+    info: {
+      version: version("ws"),
+      bufferutil: native ? `native ${version("bufferutil")}` : "disabled",
+      // ws 8 validates with buffer.isUtf8 whenever Node has it (18.14+), so this addon is unused on Node 20.
+      utf8Validate: native
+        ? `installed ${version("utf-8-validate")} (unused: Node has buffer.isUtf8)`
+        : "disabled",
+    },
+    connect(url, deflate) {
+      return new Promise((resolve, reject) => {
+        const socket = new WebSocket(url, { perMessageDeflate: deflate });
+        socket.once("open", () => {
+          socket.off("error", reject);
+          resolve(new WsConnection(socket));
+        });
+        socket.once("error", reject);
+      });
+    },
+  };
+}
+
+class WsConnection implements Connection {
+  received = 0;
+  readonly #socket: WsSocket;
+  #count = 0;
+  #target = 0;
+  #resolve: ((last: string | undefined) => void) | undefined;
+  #reject: ((error: Error) => void) | undefined;
+
+  constructor(socket: WsSocket) {
+    this.#socket = socket;
+    socket.on("message", (data: Buffer, isBinary: boolean) => {
+      // Text arrives as a Buffer (validated); an application wants the string.
+      const value = isBinary ? data : data.toString();
+      this.received += value.length;
+      if (++this.#count === this.#target) this.#settle(isBinary ? undefined : (value as string));
+    });
+    socket.on("error", noop);
+    socket.on("close", () => this.#reject?.(new Error("the connection closed before every message arrived")));
+  }
+
+  get extensions(): string {
+    return this.#socket.extensions;
+  }
+
+  #settle(last: string | undefined): void {
+    const resolve = this.#resolve;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    resolve?.(last);
+  }
+
+  send(item: Payload): void {
+    this.#socket.send(item);
+  }
+
+  sendMany(items: readonly Payload[], from: number, count: number): Promise<void> {
+    const socket = this.#socket;
+    const n = items.length;
+    return new Promise((resolve, reject) => {
+      const last = count - 1;
+      for (let i = 0; i < last; i++) socket.send(items[(from + i) % n]!);
+      socket.send(items[(from + last) % n]!, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  receive(n: number): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#target = this.#count + n;
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#socket.once("close", () => resolve());
+      this.#socket.close(1000);
+    });
+  }
+}
+
+// ---- undici ----
+
+type UndiciModule = typeof import("undici");
+type UndiciSocket = InstanceType<UndiciModule["WebSocket"]>;
+
+/** undici reports nothing per send; past this many buffered bytes the sender waits. */
+const UNDICI_HIGH_WATER = 1024 * 1024;
+
+async function loadUndici(): Promise<ClientLibrary> {
+  const { WebSocket } = (await import("undici")) as UndiciModule;
+  return {
+    info: { version: version("undici") },
+    connect(url) {
+      // undici always offers permessage-deflate (and decompresses, but never compresses what it sends).
+      return new Promise((resolve, reject) => {
+        const socket = new WebSocket(url);
+        socket.binaryType = "arraybuffer";
+        const onError = (): void => reject(new Error(`undici could not connect to ${url}`));
+        socket.addEventListener("error", onError, { once: true });
+        socket.addEventListener(
+          "open",
+          () => {
+            socket.removeEventListener("error", onError);
+            resolve(new UndiciConnection(socket));
+          },
+          { once: true },
+        );
+      });
+    },
+  };
+}
+
+class UndiciConnection implements Connection {
+  received = 0;
+  readonly #socket: UndiciSocket;
+  #count = 0;
+  #target = 0;
+  #resolve: ((last: string | undefined) => void) | undefined;
+  #reject: ((error: Error) => void) | undefined;
+
+  constructor(socket: UndiciSocket) {
+    this.#socket = socket;
+    socket.addEventListener("message", (event) => {
+      const data = event.data as string | ArrayBuffer;
+      this.received += typeof data === "string" ? data.length : data.byteLength;
+      if (++this.#count === this.#target) {
+        const resolve = this.#resolve;
+        this.#resolve = undefined;
+        this.#reject = undefined;
+        resolve?.(typeof data === "string" ? data : undefined);
+      }
+    });
+    socket.addEventListener("close", () => {
+      this.#reject?.(new Error("the connection closed before every message arrived"));
+    });
+  }
+
+  get extensions(): string {
+    return this.#socket.extensions;
+  }
+
+  send(item: Payload): void {
+    this.#socket.send(item);
+  }
+
+  async sendMany(items: readonly Payload[], from: number, count: number): Promise<void> {
+    const socket = this.#socket;
+    const n = items.length;
+    for (let i = 0; i < count; i++) socket.send(items[(from + i) % n]!);
+    // A timer rather than setImmediate, so that waiting does not spin the CPU being measured.
+    for (let polls = 0; socket.bufferedAmount > UNDICI_HIGH_WATER && polls < 60_000; polls++) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  receive(n: number): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#target = this.#count + n;
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#socket.addEventListener("close", () => resolve(), { once: true });
+      this.#socket.close(1000);
+    });
+  }
+}
