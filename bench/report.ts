@@ -378,7 +378,8 @@ export function chart(summaries: readonly Summary[], subtitle: string): string {
 
   const svg: string[] = [];
   svg.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12" role="img">`,
+    `<title>wschan throughput, latency and memory relative to ws: ${escapeXml(subtitle)}</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="16" y="24" font-size="16" font-weight="600">wschan vs ws and undici — relative to ws (pure JS), higher is better</text>`,
     `<text x="16" y="44" fill="#4b5563">${escapeXml(subtitle)}</text>`,
