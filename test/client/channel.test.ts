@@ -50,7 +50,7 @@ t.test("select receives from exactly one ready channel and picks at random among
     counts[r.value as "a" | "b"]++;
     t.equal(r.channel, r.value === "a" ? a.channel : b.channel);
     // Drain the other so the next round starts equal.
-    (r.value === "a" ? b : a).poll();
+    (r.value === "a" ? b : a).take();
   }
   t.ok(counts.a > 120 && counts.b > 120, `both cases are chosen (${counts.a}/${counts.b})`);
 });
