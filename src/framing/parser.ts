@@ -108,17 +108,25 @@ export class FrameParser {
     while (pos < length) {
       if (this.state === HEADER && this.headerHave === 0 && this.messageOpcode === 0 && pos + 1 < length) {
         // The common case on one branch: a whole, unfragmented, uncompressed text or binary
-        // frame under 126 bytes. Everything else takes the general path below.
+        // frame with a 7- or 16-bit length. Everything else takes the general path below.
         const first = chunk[pos]!;
-        const size = chunk[pos + 1]!;
+        const second = chunk[pos + 1]!;
+        // -1 when the frame is not for this path: masked (second ≥ 128), 64-bit length, or a
+        // 16-bit length whose bytes are not here yet.
+        let size = second < 126 ? second : -1;
+        let start = pos + 2;
+        if (second === 126 && pos + 3 < length) {
+          size = (chunk[pos + 2]! << 8) | chunk[pos + 3]!;
+          start = pos + 4;
+        }
         if (
           (first === 0x81 || first === 0x82) &&
-          size < 126 &&
-          pos + 2 + size <= length &&
+          size >= 0 &&
+          start + size <= length &&
           size <= this.maxMessageSize
         ) {
-          const payload = chunk.subarray(pos + 2, pos + 2 + size);
-          pos += 2 + size;
+          const payload = chunk.subarray(start, start + size);
+          pos = start + size;
           if (first === 0x82) {
             this.sink.message(OP_BINARY, payload, false);
           } else {
