@@ -1,3 +1,4 @@
+import { basicCredentials } from "../handshake/index.js";
 import { invalid } from "./errors.js";
 import { hostOf, toUrl } from "./url.js";
 
@@ -17,14 +18,6 @@ export interface ProxyTarget {
   readonly shown: string;
 }
 
-function decodeUserinfo(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
 /** Parses the `proxy` option (a string or URL); throws INVALID saying what is wrong. */
 export function parseProxy(input: unknown): ProxyTarget {
   const url = toUrl(input);
@@ -38,12 +31,7 @@ export function parseProxy(input: unknown): ProxyTarget {
   }
   const host = hostOf(url);
   const port = url.port === "" ? 80 : Number(url.port);
-  let authorization: string | undefined;
-  if (url.username !== "" || url.password !== "") {
-    const credentials = `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`;
-    authorization = `Basic ${Buffer.from(credentials, "utf8").toString("base64")}`;
-  }
-  return { host, port, authorization, shown: `http://${url.host}` };
+  return { host, port, authorization: basicCredentials(url), shown: `http://${url.host}` };
 }
 
 /** `host:port` as a request target, IPv6 literals in brackets. */

@@ -26,6 +26,16 @@ function decodeUserinfo(s: string): string {
 }
 
 /**
+ * basicCredentials is the `Basic` value (RFC 7617, UTF-8) for a URL's `user:pass@`, or undefined
+ * when it has none: the Authorization of a ws: URL, the Proxy-Authorization of a proxy's.
+ */
+export function basicCredentials(url: URL): string | undefined {
+  if (url.username === "" && url.password === "") return undefined;
+  const credentials = `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`;
+  return `Basic ${Buffer.from(credentials, "utf8").toString("base64")}`;
+}
+
+/**
  * buildRequest returns the bytes of the upgrade request: the request line, Host, the handshake's
  * own headers, Authorization from the URL's userinfo (unless the user gave one), then the user's
  * headers with their names untouched, each line ending in CRLF and the block in an empty line.
@@ -53,10 +63,8 @@ export function buildRequest(input: RequestInput): Buffer {
   const headers = input.headers ?? {};
   const names = Object.keys(headers);
   const userAuthorization = names.some((name) => name.toLowerCase() === "authorization");
-  if ((url.username !== "" || url.password !== "") && !userAuthorization) {
-    const credentials = `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`;
-    lines.push(`Authorization: Basic ${Buffer.from(credentials, "utf8").toString("base64")}`);
-  }
+  const authorization = basicCredentials(url);
+  if (authorization !== undefined && !userAuthorization) lines.push(`Authorization: ${authorization}`);
   for (const name of names) lines.push(`${name}: ${headers[name]}`);
   lines.push("", "");
   return Buffer.from(lines.join("\r\n"), "latin1");
