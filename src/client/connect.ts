@@ -125,6 +125,7 @@ function handshake(
       socket.off("data", onData);
       socket.off("error", onError);
       socket.off("close", onClose);
+      socket.off("end", onClose);
       resolve(
         new Client({
           socket,
@@ -140,6 +141,8 @@ function handshake(
 
     socket.on("error", onError);
     socket.on("close", onClose);
+    // Sockets are half-open capable, so a server's FIN is an "end" with no "close" to follow.
+    socket.on("end", onClose);
     socket.on("data", onData);
     socket.write(
       buildRequest({

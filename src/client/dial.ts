@@ -219,6 +219,7 @@ async function tunnel(
       socket.off("data", onData);
       socket.off("error", onError);
       socket.off("close", onClose);
+      socket.off("end", onClose);
       if (error === undefined) resolve(rest!);
       else reject(error);
     };
@@ -250,6 +251,8 @@ async function tunnel(
     socket.on("data", onData);
     socket.on("error", onError);
     socket.on("close", onClose);
+    // The socket is half-open capable: a proxy's FIN is an "end" with no "close" to follow.
+    socket.on("end", onClose);
     socket.write(connectRequest(proxy, host, port));
   });
   return interrupt.guard("proxy CONNECT", answer);

@@ -9,16 +9,20 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   h: 3_600_000,
 };
 
+/** Node's timers hold at most 2^31-1 ms (~24.8 days); a longer delay silently becomes 1 ms. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 const PART = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/;
 
 /**
  * Parses a duration given as milliseconds (a finite number ≥ 0) or as a Go duration string
  * ("300ms", "1.5s", "1m30s"; a bare "0" is allowed, as in Go). Returns milliseconds, or
- * undefined when the input is not a valid non-negative duration.
+ * undefined when the input is not a valid non-negative duration a timer can hold (at most
+ * 2^31-1 ms, about 24.8 days).
  */
 export function parseDuration(value: unknown): number | undefined {
   if (typeof value === "number") {
-    return Number.isFinite(value) && value >= 0 ? value : undefined;
+    return Number.isFinite(value) && value >= 0 && value <= MAX_DURATION_MS ? value : undefined;
   }
   if (typeof value !== "string") return undefined;
   let rest = value.startsWith("+") ? value.slice(1) : value;
@@ -31,7 +35,7 @@ export function parseDuration(value: unknown): number | undefined {
     total += Number(match[1]) * UNIT_MS[match[2]!]!;
     rest = rest.slice(match[0].length);
   }
-  return Number.isFinite(total) ? total : undefined;
+  return total <= MAX_DURATION_MS ? total : undefined;
 }
 
 /** Formats milliseconds for messages: "1.5s", "250ms". */

@@ -54,3 +54,11 @@ t.test("malformed durations are refused", async (t) => {
   for (const input of [null, undefined, {}, [], true])
     t.equal(parseDuration(input), undefined, String(input));
 });
+
+t.test("durations longer than a Node timer can hold are refused, not turned into 1 ms", async (t) => {
+  t.equal(parseDuration(2 ** 31 - 1), 2 ** 31 - 1);
+  t.equal(parseDuration(2 ** 31), undefined);
+  t.equal(parseDuration("596h"), 596 * 3_600_000);
+  t.equal(parseDuration("600h"), undefined);
+  t.equal(parseDuration(`${"9".repeat(400)}h`), undefined);
+});

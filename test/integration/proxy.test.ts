@@ -125,6 +125,26 @@ t.test("a proxy that does not speak HTTP is an error", async (t) => {
   );
 });
 
+t.test("a proxy that ends TCP before answering CONNECT fails at once, retryable", async (t) => {
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    socket.on("error", () => {});
+    socket.once("data", () => socket.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const port = (server.address() as net.AddressInfo).port;
+  const started = Date.now();
+  await t.rejects(
+    websocket.connect("ws://chat.test:1/", { proxy: `http://127.0.0.1:${port}`, dial_timeout: "10s" }),
+    {
+      kind: "INTERNAL",
+      retryable: true,
+      message: /closed the connection before answering CONNECT/,
+    },
+  );
+  t.ok(Date.now() - started < 2000, `failed in ${Date.now() - started} ms, not at dial_timeout`);
+});
+
 t.test("invalid proxy options are INVALID before any socket", async (t) => {
   for (const proxy of [
     "https://127.0.0.1:3128",

@@ -409,3 +409,29 @@ t.test(
     await new Promise((resolve) => child.on("exit", resolve));
   },
 );
+
+t.test(
+  "a server that ends TCP during the handshake fails the dial at once, not at dial_timeout",
+  async (t) => {
+    const net = await import("node:net");
+    for (const answer of ["", "HTTP/1.1 101 Switching"]) {
+      const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+        socket.on("error", () => {});
+        socket.once("data", () => socket.end(answer));
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      const port = (server.address() as import("node:net").AddressInfo).port;
+      const started = Date.now();
+      await t.rejects(websocket.connect(`ws://127.0.0.1:${port}`, { dial_timeout: "10s" }), {
+        name: "WebSocketError",
+        kind: "INTERNAL",
+        retryable: true,
+      });
+      t.ok(
+        Date.now() - started < 2000,
+        `failed in ${Date.now() - started} ms after ${JSON.stringify(answer)}`,
+      );
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  },
+);
