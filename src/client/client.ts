@@ -33,6 +33,8 @@ export interface CloseInfo {
 const CLOSE_TIMEOUT_MS = 5000;
 /** How long to wait, after both Close frames, for the server to end TCP first (§7.1.1). */
 const TCP_END_TIMEOUT_MS = 1000;
+/** Extra room in the channel once our Close is sent (see #capacity). */
+const CLOSING_HEADROOM = 64;
 /** How long a protocol error or the peer's Close may wait behind messages delivered before it. */
 const TERMINAL_GRACE_MS = 1000;
 /** Below this total, frames written together are joined into one buffer rather than corked. */
@@ -196,7 +198,7 @@ export class Client {
   send(data: string | Uint8Array | ArrayBuffer, type?: number): Promise<boolean> {
     let frame: Buffer | Promise<Buffer>;
     try {
-      if (this.#closeSent || this.#finished) throw this.#unusable();
+      if (this.#closeSent || this.#finished) throw this.#gone();
       frame = this.#encodeMessage(data, type);
     } catch (error) {
       return quiet(Promise.reject(error));
@@ -220,7 +222,7 @@ export class Client {
       return quiet(Promise.reject(invalid("ping data must be a string or a Uint8Array")));
     }
     if (payload.length > 125) return quiet(Promise.reject(invalid("ping data is longer than 125 bytes")));
-    if (this.#closeSent || this.#finished) return quiet(Promise.reject(this.#unusable()));
+    if (this.#closeSent || this.#finished) return quiet(Promise.reject(this.#gone()));
     const timeout = this.#options.readTimeout > 0 ? this.#options.readTimeout : DEFAULT_PING_TIMEOUT_MS;
     const promise = quiet(
       new Promise<boolean>((resolve, reject) => {
@@ -362,10 +364,14 @@ export class Client {
   }
 
   #enqueue(frame: Buffer, waiter: Pending | undefined): void {
+    if (this.#options.writeTimeout > 0) {
+      // write_timeout bounds control frames (ping, pong, Close) too: they get a waiter of their own.
+      waiter ??= { resolve: noop, reject: noop };
+      this.#armWriteTimer(waiter);
+    }
     this.#outFrames.push(frame);
     this.#outWaiters.push(waiter);
     this.#outBytes += frame.length;
-    if (waiter !== undefined && this.#options.writeTimeout > 0) this.#armWriteTimer(waiter);
     if (!this.#flushScheduled && !this.#waitingDrain) {
       this.#flushScheduled = true;
       // Frames queued in the same tick leave in one write.
@@ -447,6 +453,12 @@ export class Client {
 
   #sendClose(code: number, reason: string): void {
     this.#closeSent = true;
+    // The peer's Close must be read even though the application may have stopped reading: the
+    // channel now holds more before the socket pauses (see #capacity), and nothing is dropped.
+    if (this.#pausedByChannel && this.#inbox.length + this.#inbound.length < this.#capacity()) {
+      this.#pausedByChannel = false;
+      this.#socket.resume();
+    }
     this.#enqueueInOrder(this.#control(OP_CLOSE, encodeClosePayload(code, reason)), undefined);
     if (this.#closeReceived !== undefined || this.#failure !== undefined) {
       // After a failure the parser reads nothing more, so there is no Close of theirs to wait for.
@@ -468,6 +480,18 @@ export class Client {
     this.#closeTimer.unref();
   }
 
+  /**
+   * What a send or ping on a closing or closed client rejects with: INTERNAL and not retryable
+   * (API.md), whatever ended the connection; that stays reachable as `cause`.
+   */
+  #gone(): WebSocketError {
+    const message =
+      this.#closeSent && !this.#finished ? "the connection is closing" : "the connection is closed";
+    const cause = this.#failure?.error;
+    return new WebSocketError("INTERNAL", message, cause === undefined ? {} : { cause });
+  }
+
+  /** What an operation that was under way when the connection ended rejects with: why it ended. */
   #unusable(cause?: Error): WebSocketError {
     const failure = this.#failure;
     if (failure !== undefined) return failure.error;
@@ -499,7 +523,7 @@ export class Client {
         }
         // Echo the code after the messages that came before it have been taken (see #defer).
         this.#defer(() => {
-          if (!this.#closeSent) this.#sendClose(code === 1005 ? 1005 : code, "");
+          if (!this.#closeSent) this.#sendClose(code, "");
         });
       },
       error: (code, message) => this.#failProtocol(code, message),
@@ -554,13 +578,21 @@ export class Client {
     const slot: Slot<Message> = { ready: false, value: undefined };
     this.#inbound.push(slot);
     this.#checkBackpressure();
+    // A message that fails drops the ones queued behind it: they came after the failure.
+    const dropLater = (): void => {
+      const index = this.#inbound.indexOf(slot);
+      if (index >= 0) this.#inbound.length = index + 1;
+    };
     result.then(
       (data) => {
-        if (this.#failure === undefined) slot.value = toMessage(data);
+        // Decoded even after a protocol error further on: this message came before it.
+        slot.value = toMessage(data);
+        if (slot.value === undefined) dropLater();
         slot.ready = true;
         this.#pumpInbound();
       },
       (error: unknown) => {
+        dropLater();
         slot.ready = true;
         onError(error);
         this.#pumpInbound();
@@ -578,9 +610,14 @@ export class Client {
     const queue = this.#inbound;
     while (queue.length > 0 && queue[0]!.ready) {
       const slot = queue.shift()!;
-      if (slot.value !== undefined && !this.#finished) this.#deliver(slot.value);
+      if (slot.value !== undefined) this.#deliver(slot.value);
     }
-    if (queue.length === 0 && this.#terminal !== undefined && this.#inbox.length === 0) {
+    if (queue.length > 0) return;
+    if (this.#finished) {
+      // The connection ended while these were being decompressed: now the channel may close.
+      this.#inbox.close();
+      this.#inflater?.close();
+    } else if (this.#terminal !== undefined && this.#inbox.length === 0) {
       setImmediate(() => this.#runTerminal());
     }
   }
@@ -594,16 +631,27 @@ export class Client {
   #checkBackpressure(): void {
     if (
       !this.#pausedByChannel &&
-      this.#inbox.length + this.#inbound.length >= this.#options.channelCapacity
+      !this.#finished &&
+      this.#inbox.length + this.#inbound.length >= this.#capacity()
     ) {
       this.#pausedByChannel = true;
       this.#socket.pause();
     }
   }
 
+  /**
+   * How many received messages may wait before the socket is paused: channel_capacity, and once
+   * our Close is sent twice that plus CLOSING_HEADROOM, so that a server's last messages and its
+   * Close reach us (a clean close) when the application stopped reading, while memory stays bounded.
+   */
+  #capacity(): number {
+    const capacity = this.#options.channelCapacity;
+    return this.#closeSent ? capacity * 2 + CLOSING_HEADROOM : capacity;
+  }
+
   #onTake(): void {
     const inbox = this.#inbox;
-    if (this.#pausedByChannel && inbox.length + this.#inbound.length < this.#options.channelCapacity) {
+    if (this.#pausedByChannel && inbox.length + this.#inbound.length < this.#capacity()) {
       this.#pausedByChannel = false;
       this.#lastRead = Date.now();
       if (!this.#finished) this.#socket.resume();
@@ -620,6 +668,7 @@ export class Client {
    */
   #defer(action: () => void): void {
     this.#terminal = action;
+    clearTimeout(this.#terminalTimer);
     if (this.#inbox.length === 0 && this.#inbound.length === 0) {
       setImmediate(() => this.#runTerminal());
     } else {
@@ -801,10 +850,12 @@ export class Client {
       ping.reject(error);
     }
     for (const slot of this.#outbound.splice(0)) slot.pending?.reject(error);
-    this.#inbound = [];
-    this.#inflater?.close();
     this.#deflater?.close();
-    this.#inbox.close();
+    // Messages still being decompressed were received before the end: the channel closes after them.
+    if (this.#inbound.length === 0) {
+      this.#inbox.close();
+      this.#inflater?.close();
+    }
     for (const waiter of this.#closeWaiters.splice(0)) waiter.resolve(true);
     this.#resolveClosed(info);
   }

@@ -204,3 +204,41 @@ t.test(
     );
   },
 );
+
+t.test(
+  "a large compressed message still inflating is delivered even when a protocol error or FIN follows it",
+  async (t) => {
+    const big = Buffer.alloc(200_000);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
+    // Compressed size above 64 KiB, so that inflation goes to the thread pool and is still under way.
+    const payload = deflateRawSync(big, { level: 0 });
+    t.ok(payload.length > 64 * 1024);
+    for (const after of ["protocol error", "fin"] as const) {
+      const peer = await RawPeer.start({
+        respond: (_req, accept) =>
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n`,
+      });
+      const client = await websocket.connect(peer.url, {
+        compression: websocket.COMPRESSION.CONTEXT_TAKEOVER,
+      });
+      const conn = await peer.connection();
+      await conn.write(
+        Buffer.concat([
+          serverFrame(0x2, payload, { rsv: 4 }),
+          after === "fin" ? Buffer.alloc(0) : serverFrame(3, "x"),
+        ]),
+      );
+      if (after === "fin") conn.end();
+      const [m, ok] = await client.channel().receive();
+      t.ok(ok && m.type === "binary" && m.data.equals(big), `the message before the ${after} arrived whole`);
+      if (after === "protocol error") {
+        const frames = await conn.framesUntilClose();
+        t.equal(closeCodeOf(frames[frames.length - 1]!), 1002);
+        conn.end();
+      }
+      t.equal((await client.closed).code, after === "fin" ? 1006 : 1002);
+      t.same(await client.channel().receive(), [undefined, false]);
+      await peer.close();
+    }
+  },
+);

@@ -21,7 +21,16 @@ t.test("a peer that stops answering pings is detected within keepalive + keepali
   t.equal(info.error?.kind, "TIMEOUT");
   t.equal(info.error?.retryable, true);
   t.ok(elapsed >= 250 && elapsed < 1500, `failed after ${elapsed} ms (bound 250 ms)`);
-  await t.rejects(client.send("x"), { name: "WebSocketError", kind: "TIMEOUT" });
+  const late = await client.send("x").then(
+    () => undefined,
+    (e: websocket.WebSocketError) => e,
+  );
+  t.equal(late?.kind, "INTERNAL", "a send after the failure: the client is closed (API.md)");
+  t.equal(
+    (late?.cause as websocket.WebSocketError | undefined)?.kind,
+    "TIMEOUT",
+    "why it closed is the cause",
+  );
 });
 
 t.test("a healthy peer keeps the connection open, answering every keep-alive ping", async (t) => {

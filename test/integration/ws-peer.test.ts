@@ -268,3 +268,45 @@ t.test(
     });
   },
 );
+
+t.test(
+  "close() completes the handshake at once, cleanly, while the channel is full and unread",
+  async (t) => {
+    const peer = await startWsPeer();
+    t.teardown(() => peer.close());
+    const client = await websocket.connect(peer.url, { channel_capacity: 2 });
+    const server = await peer.connection();
+    for (let i = 0; i < 50; i++) server.send(`m${i}`);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    t.equal(await client.close(), true);
+    t.ok(Date.now() - started < 1500, `closed in ${Date.now() - started} ms`);
+    t.same(await client.closed, { code: 1000, reason: "", clean: true });
+    const ch = client.channel();
+    t.same(
+      await ch.receive(),
+      [{ type: "text", data: "m0" }, true],
+      "what was buffered is still received, in order",
+    );
+  },
+);
+
+t.test(
+  "using a client after it failed rejects with INTERNAL, not retryable, with the failure as cause",
+  async (t) => {
+    const peer = await startWsPeer();
+    t.teardown(() => peer.close());
+    const client = await websocket.connect(peer.url, { read_timeout: 100 });
+    await peer.connection();
+    const info = await client.closed;
+    t.equal(info.error?.kind, "TIMEOUT");
+    const error = await client.send("late").then(
+      () => undefined,
+      (e: websocket.WebSocketError) => e,
+    );
+    t.equal(error?.kind, "INTERNAL");
+    t.equal(error?.retryable, false);
+    t.equal((error?.cause as websocket.WebSocketError | undefined)?.kind, "TIMEOUT");
+    await t.rejects(client.ping(), { name: "WebSocketError", kind: "INTERNAL", retryable: false });
+  },
+);
