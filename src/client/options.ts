@@ -173,6 +173,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   const proxy = o.proxy === undefined ? undefined : parseProxy(o.proxy);
   const policy = o.policy === undefined ? undefined : compilePolicy(o.policy, "options.policy");
+  const keepalive = duration("keepalive", o.keepalive, 0);
   const readLimit = integer("read_limit", o.read_limit, 0, MAX_READ_LIMIT, 0);
   return {
     headers: headers as Record<string, string>,
@@ -196,9 +197,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       MAX_CHANNEL_CAPACITY,
       DEFAULT_CHANNEL_CAPACITY,
     ),
-    keepalive: duration("keepalive", o.keepalive, 0),
-    keepaliveTimeout:
-      duration("keepalive_timeout", o.keepalive_timeout, 0) || duration("keepalive", o.keepalive, 0),
+    keepalive,
+    keepaliveTimeout: duration("keepalive_timeout", o.keepalive_timeout, 0) || keepalive,
     tls: tls as TlsOptions,
     proxy,
     signal,

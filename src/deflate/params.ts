@@ -3,6 +3,8 @@
  * parsing of the server's answer.
  */
 
+import { isToken } from "../handshake/headers.js";
+
 /** What was agreed, from the client's point of view. */
 export interface DeflateParams {
   /** The server resets its compressor after each message: our inflater may reset too. */
@@ -32,7 +34,6 @@ export type Agreement =
   | { readonly ok: true; readonly params: DeflateParams | undefined }
   | { readonly ok: false; readonly message: string };
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const WINDOW_BITS = /^(?:8|9|1[0-5])$/;
 
 interface Extension {
@@ -59,14 +60,14 @@ export function parseExtensions(header: string): Extension[] | string {
   while (true) {
     skipSpace();
     const name = token();
-    if (!TOKEN.test(name)) return `malformed extension name ${JSON.stringify(name)}`;
+    if (!isToken(name)) return `malformed extension name ${JSON.stringify(name)}`;
     const params: [string, string | undefined][] = [];
     skipSpace();
     while (header[i] === ";") {
       i++;
       skipSpace();
       const key = token();
-      if (!TOKEN.test(key)) return `malformed parameter in extension ${name}`;
+      if (!isToken(key)) return `malformed parameter in extension ${name}`;
       skipSpace();
       let value: string | undefined;
       if (header[i] === "=") {
@@ -86,7 +87,7 @@ export function parseExtensions(header: string): Extension[] | string {
           value = token();
         }
         // RFC 6455 §9.1: a parameter value, quoted or not, must be a token.
-        if (!TOKEN.test(value)) return `malformed value for ${key}`;
+        if (!isToken(value)) return `malformed value for ${key}`;
         skipSpace();
       }
       params.push([key.toLowerCase(), value]);

@@ -7,7 +7,6 @@ export const OP_PING = 0x9;
 export const OP_PONG = 0xa;
 
 export type DataOpcode = typeof OP_TEXT | typeof OP_BINARY;
-export type ControlOpcode = typeof OP_CLOSE | typeof OP_PING | typeof OP_PONG;
 
 /** Control frames carry at most this many payload bytes (§5.5). */
 export const MAX_CONTROL_PAYLOAD = 125;
@@ -16,4 +15,3 @@ export const MAX_CONTROL_PAYLOAD = 125;
 export const CLOSE_PROTOCOL_ERROR = 1002;
 export const CLOSE_INVALID_PAYLOAD = 1007;
 export const CLOSE_MESSAGE_TOO_BIG = 1009;
-export const CLOSE_NO_STATUS = 1005;

@@ -70,7 +70,7 @@ export class FrameParser {
   private fin = false;
   private opcode = 0;
   private remaining = 0;
-  /** Bytes of the current frame's payload already taken (copied) from earlier chunks. */
+  /** Whether part of the current frame's payload was already taken (copied) from earlier chunks. */
   private partial = false;
 
   /** The opcode of the data message in progress, 0 when none. */

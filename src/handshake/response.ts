@@ -1,3 +1,4 @@
+import { isToken } from "./headers.js";
 /** The server's final answer to the upgrade request, once its header block is complete. */
 export interface ParsedResponse {
   readonly kind: "response";
@@ -45,7 +46,6 @@ const BLOCK_END = 4;
 const HTTP_PREFIX = Buffer.from("HTTP/", "latin1");
 
 const STATUS_LINE = /^HTTP\/1\.([01]) ([0-9]{3})(?: (.*))?$/s;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * ResponseParser reads the server's answer to the upgrade request from bytes fed in chunks of any
@@ -188,7 +188,7 @@ function parseBlock(
       return `the response header line ${JSON.stringify(line)} has no colon`;
     }
     const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) {
+    if (!isToken(name)) {
       return `the response header name ${JSON.stringify(name)} is not a valid token`;
     }
     const value = trimWhitespace(line, colon + 1);
