@@ -9,6 +9,7 @@ import { type Channel, ChannelCore } from "./channel.js";
 import { BINARY, COMPRESSION, TEXT } from "./constants.js";
 import { formatDuration } from "./duration.js";
 import { invalid, WebSocketError } from "./errors.js";
+import { giveFrameMemory, POOLED_FRAME_MIN, takeFrameMemory } from "./frame-memory.js";
 import { maskKeys } from "./mask-keys.js";
 import type { ResolvedOptions } from "./options.js";
 
@@ -302,7 +303,8 @@ export class Client {
 
   #frame(opcode: number, bytes: Uint8Array): Buffer | Promise<Buffer> {
     if (this.#deflateParams === undefined || bytes.length < this.#compressionThreshold) {
-      return encodeFrame({ opcode }, bytes, maskKeys.bytes, maskKeys.next());
+      const memory = bytes.length < POOLED_FRAME_MIN ? undefined : takeFrameMemory(bytes.length + 14);
+      return encodeFrame({ opcode }, bytes, maskKeys.bytes, maskKeys.next(), memory);
     }
     return this.#compressed(opcode, bytes);
   }
@@ -397,6 +399,14 @@ export class Client {
         if (waiter === undefined) continue;
         if (failed) waiter.reject(this.#unusable(error ?? undefined));
         else waiter.resolve(true);
+      }
+      // The socket is done with these bytes. A large frame's memory is ours alone (never shown to
+      // the application), so later large frames may reuse it.
+      if (!failed) {
+        for (const frame of frames) {
+          if (frame.length >= POOLED_FRAME_MIN && frame.byteOffset === 0)
+            giveFrameMemory(frame.buffer as ArrayBuffer);
+        }
       }
     };
     let ok: boolean;

@@ -49,17 +49,24 @@ export interface FrameOptions {
 }
 
 /**
- * Encodes a whole masked frame into one new buffer: header then payload masked with the 4 bytes
- * of `key` at `keyOffset`. The caller's payload is never modified.
+ * Encodes a whole masked frame into one new buffer (or into `memory`, when it is large enough):
+ * header then payload masked with the 4 bytes of `key` at `keyOffset`. The caller's payload is
+ * never modified.
  */
 export function encodeFrame(
   frame: FrameOptions,
   payload: Uint8Array,
   key: Uint8Array,
   keyOffset = 0,
+  memory?: ArrayBuffer,
 ): Buffer {
   const length = payload.length;
-  const out = Buffer.allocUnsafe(headerSize(length) + length);
+  const size = headerSize(length) + length;
+  // `memory`, when given and large enough, is reused instead of allocating (see the client's spare).
+  const out =
+    memory !== undefined && memory.byteLength >= size
+      ? Buffer.from(memory, 0, size)
+      : Buffer.allocUnsafe(size);
   const start = writeHeader(
     out,
     0,

@@ -310,3 +310,22 @@ t.test(
     await t.rejects(client.ping(), { name: "WebSocketError", kind: "INTERNAL", retryable: false });
   },
 );
+
+t.test("large frames encoded into reused memory arrive intact, sent one by one or all at once", async (t) => {
+  const peer = await startWsPeer({}, echo);
+  t.teardown(() => peer.close());
+  const client = await websocket.connect(peer.url);
+  const ch = client.channel();
+  const messages = Array.from({ length: 12 }, (_, i) => randomBytes(150_000 + (i % 3) * 40_000));
+  for (const m of messages) {
+    await client.send(m);
+    const [echoed] = await ch.receive();
+    t.ok(echoed?.type === "binary" && echoed.data.equals(m), `sequential ${m.length}`);
+  }
+  await Promise.all(messages.map((m) => client.send(m)));
+  for (const m of messages) {
+    const [echoed] = await ch.receive();
+    t.ok(echoed?.type === "binary" && echoed.data.equals(m), `pipelined ${m.length}`);
+  }
+  await client.close();
+});
