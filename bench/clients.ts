@@ -155,35 +155,65 @@ async function loadWs(native: boolean): Promise<ClientLibrary> {
   };
 }
 
-class WsConnection implements Connection {
+/**
+ * Counts the messages of an event-driven client (ws, undici) and settles `receive(n)` when the
+ * n-th arrives, with its text when it was text.
+ */
+class MessageCounter {
   received = 0;
-  readonly #socket: WsSocket;
   #count = 0;
   #target = 0;
   #resolve: ((last: string | undefined) => void) | undefined;
   #reject: ((error: Error) => void) | undefined;
 
+  /** Records one message of `length` units (bytes, or UTF-16 units for text). */
+  add(length: number, text: string | undefined): void {
+    this.received += length;
+    if (++this.#count !== this.#target) return;
+    const resolve = this.#resolve;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    resolve?.(text);
+  }
+
+  wait(n: number): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#target = this.#count + n;
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  lost(): void {
+    this.#reject?.(new Error("the connection closed before every message arrived"));
+  }
+}
+
+class WsConnection implements Connection {
+  readonly #socket: WsSocket;
+  readonly #counter = new MessageCounter();
+
   constructor(socket: WsSocket) {
     this.#socket = socket;
     socket.on("message", (data: Buffer, isBinary: boolean) => {
       // Text arrives as a Buffer (validated); an application wants the string.
-      const value = isBinary ? data : data.toString();
-      this.received += value.length;
-      if (++this.#count === this.#target) this.#settle(isBinary ? undefined : (value as string));
+      if (isBinary) {
+        this.#counter.add(data.length, undefined);
+      } else {
+        const text = data.toString();
+        this.#counter.add(text.length, text);
+      }
     });
     socket.on("error", noop);
-    socket.on("close", () => this.#reject?.(new Error("the connection closed before every message arrived")));
+    socket.on("close", () => this.#counter.lost());
+  }
+
+  get received(): number {
+    return this.#counter.received;
   }
 
   get extensions(): string {
     return this.#socket.extensions;
-  }
-
-  #settle(last: string | undefined): void {
-    const resolve = this.#resolve;
-    this.#resolve = undefined;
-    this.#reject = undefined;
-    resolve?.(last);
   }
 
   send(item: Payload): void {
@@ -201,11 +231,7 @@ class WsConnection implements Connection {
   }
 
   receive(n: number): Promise<string | undefined> {
-    return new Promise((resolve, reject) => {
-      this.#target = this.#count + n;
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    return this.#counter.wait(n);
   }
 
   close(): Promise<void> {
@@ -249,28 +275,21 @@ async function loadUndici(): Promise<ClientLibrary> {
 }
 
 class UndiciConnection implements Connection {
-  received = 0;
   readonly #socket: UndiciSocket;
-  #count = 0;
-  #target = 0;
-  #resolve: ((last: string | undefined) => void) | undefined;
-  #reject: ((error: Error) => void) | undefined;
+  readonly #counter = new MessageCounter();
 
   constructor(socket: UndiciSocket) {
     this.#socket = socket;
     socket.addEventListener("message", (event) => {
       const data = event.data as string | ArrayBuffer;
-      this.received += typeof data === "string" ? data.length : data.byteLength;
-      if (++this.#count === this.#target) {
-        const resolve = this.#resolve;
-        this.#resolve = undefined;
-        this.#reject = undefined;
-        resolve?.(typeof data === "string" ? data : undefined);
-      }
+      if (typeof data === "string") this.#counter.add(data.length, data);
+      else this.#counter.add(data.byteLength, undefined);
     });
-    socket.addEventListener("close", () => {
-      this.#reject?.(new Error("the connection closed before every message arrived"));
-    });
+    socket.addEventListener("close", () => this.#counter.lost());
+  }
+
+  get received(): number {
+    return this.#counter.received;
   }
 
   get extensions(): string {
@@ -292,11 +311,7 @@ class UndiciConnection implements Connection {
   }
 
   receive(n: number): Promise<string | undefined> {
-    return new Promise((resolve, reject) => {
-      this.#target = this.#count + n;
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    return this.#counter.wait(n);
   }
 
   close(): Promise<void> {
