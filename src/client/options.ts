@@ -174,6 +174,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const proxy = o.proxy === undefined ? undefined : parseProxy(o.proxy);
   const policy = o.policy === undefined ? undefined : compilePolicy(o.policy, "options.policy");
   const keepalive = duration("keepalive", o.keepalive, 0);
+  if (o.keepalive_timeout !== undefined && keepalive === 0) {
+    throw invalid("option keepalive_timeout: it has no effect without keepalive");
+  }
   const readLimit = integer("read_limit", o.read_limit, 0, MAX_READ_LIMIT, 0);
   return {
     headers: headers as Record<string, string>,

@@ -131,7 +131,11 @@ t.test("keepalive options are validated", async (t) => {
     name: "WebSocketError",
     kind: "INVALID",
   });
-  await t.rejects(websocket.connect("ws://127.0.0.1:1", { keepalive_timeout: -5 }), {
+  await t.rejects(websocket.connect("ws://127.0.0.1:1", { keepalive: "1s", keepalive_timeout: -5 }), {
+    name: "WebSocketError",
+    kind: "INVALID",
+  });
+  await t.rejects(websocket.connect("ws://127.0.0.1:1", { keepalive_timeout: "5s" }), {
     name: "WebSocketError",
     kind: "INVALID",
   });
