@@ -374,37 +374,29 @@ t.test("a 4 MiB message in 64-byte fragments is accepted (Autobahn 9.3-like)", a
 });
 
 t.test(
-  "a message in 1-byte fragments, written in tiny TCP chunks, costs memory in proportion to its size",
+  "a message in 1-byte fragments, written in 7-byte TCP chunks from another process, arrives intact",
   async (t) => {
     const { spawn } = await import("node:child_process");
     const { fileURLToPath } = await import("node:url");
     const size = 512 * 1024;
     const script = fileURLToPath(new URL("../helpers/tiny-chunk-peer.ts", import.meta.url));
     const child = spawn(process.execPath, ["--import=tsx", script, String(size)], {
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["pipe", "pipe", "inherit"],
     });
     t.teardown(() => {
       child.kill();
     });
-    const url = await new Promise<string>((resolve) =>
-      child.stdout.once("data", (d: Buffer) => resolve(d.toString().trim())),
-    );
-    const before = process.memoryUsage();
-    let peak = 0;
-    const sample = setInterval(() => {
-      const m = process.memoryUsage();
-      peak = Math.max(peak, m.heapUsed + m.arrayBuffers - before.heapUsed - before.arrayBuffers);
-    }, 1);
+    const lines = child.stdout.setEncoding("utf8");
+    const nextLine = (): Promise<string> =>
+      new Promise((resolve) => lines.once("data", (d: string) => resolve(d.trim())));
+    const url = await nextLine();
     const client = await websocket.connect(url);
-    const [m] = await client.channel().receive();
-    clearInterval(sample);
+    const received = client.channel().receive();
+    t.equal(await nextLine(), "half");
+    child.stdin.write("go\n");
+    const [m] = await received;
     t.equal(m?.type === "binary" ? m.data.length : -1, size);
     t.ok(m?.type === "binary" && m.data.every((b, i) => b === (i & 0xff)), "the bytes are in order");
-    t.comment(
-      `peak extra memory in the client's process ${(peak / 1024 / 1024).toFixed(1)} MiB for a ${size / 1024} KiB message`,
-    );
-    // Keeping each 1-byte fragment as its own Buffer would cost ~100 B of objects per byte: ~50 MiB here.
-    t.ok(peak < 12 * 1024 * 1024, "memory stays within a small multiple of the message");
     await client.close();
     await new Promise((resolve) => child.on("exit", resolve));
   },

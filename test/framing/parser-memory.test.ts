@@ -1,0 +1,56 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import t from "tap";
+import { FrameParser } from "../../src/framing/parser.js";
+import { binary, continuation } from "../helpers/frames.js";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+// The JS heap only: a Buffer object per fragment or per read would live there (~100 B each),
+// while the message's bytes are external memory, whose accounting lags behind the collector.
+const heap = (): number => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+};
+
+t.test(
+  "a message in 1-byte fragments, pushed 7 bytes at a time, costs memory in proportion to its size",
+  async (t) => {
+    const size = 512 * 1024;
+    const wire = Buffer.concat(
+      Array.from({ length: size }, (_, i) =>
+        i === 0
+          ? binary(Buffer.of(0), { fin: false })
+          : continuation(Buffer.of(i & 0xff), { fin: i === size - 1 }),
+      ),
+    );
+    let delivered: Buffer | undefined;
+    const parser = new FrameParser(
+      {
+        message: (_opcode, payload) => {
+          delivered = payload;
+        },
+        ping: () => {},
+        pong: () => {},
+        close: () => {},
+        error: (code, message) => t.fail(`error ${code}: ${message}`),
+      },
+      { maxMessageSize: 16 * 1024 * 1024 },
+    );
+    const half = Math.floor(wire.length / 2 / 7) * 7;
+    const before = heap();
+    // Each read a fresh buffer, as a socket gives them; the parser must keep none of them.
+    for (let at = 0; at < half; at += 7) parser.push(Buffer.from(wire.subarray(at, at + 7)));
+    const held = heap() - before;
+    t.comment(`held halfway through: ${(held / 1024).toFixed(0)} KiB for ${half / 3 / 1024} Ki fragments`);
+    // Keeping each fragment (or each read) as its own object would hold ~100 B per byte: ~25 MiB.
+    t.ok(held < 2 * 1024 * 1024, "about the message's size, not an object per fragment or per read");
+    for (let at = half; at < wire.length; at += 7) parser.push(Buffer.from(wire.subarray(at, at + 7)));
+    t.equal(delivered?.length, size);
+    t.ok(
+      delivered?.every((b, i) => b === (i & 0xff)),
+      "the bytes are in order",
+    );
+  },
+);
