@@ -1,9 +1,16 @@
-export type { ReceiveCase, Received, Selected } from "./client/channel.js";
-export { after, Channel, select } from "./client/channel.js";
+export type { ReceiveCase, Received, Selected } from "./channel/channel.js";
+export { after, Channel, select } from "./channel/channel.js";
 export type { CloseInfo, Message } from "./client/client.js";
 export { Client } from "./client/client.js";
 export { connect } from "./client/connect.js";
-export type { CompressionMode } from "./client/constants.js";
+export type { ReconnectOptions } from "./client/reconnect.js";
+export { reconnect } from "./client/reconnect.js";
+export type { ErrorId, ErrorKind, WebSocketErrorOptions } from "./errors/errors.js";
+export { ERROR_IDS, errors, WebSocketError } from "./errors/errors.js";
+export type { ConnectOptions, Duration, TlsOptions } from "./options/options.js";
+export type { Policy, PolicyUrls } from "./policy/policy.js";
+export { policy } from "./policy/policy.js";
+export type { CompressionMode } from "./protocol/constants.js";
 export {
   BINARY,
   CLOSE_CODES,
@@ -14,11 +21,4 @@ export {
   TYPE_PING,
   TYPE_PONG,
   TYPE_TEXT,
-} from "./client/constants.js";
-export type { ErrorKind, WebSocketErrorOptions } from "./client/errors.js";
-export { errors, WebSocketError } from "./client/errors.js";
-export type { ConnectOptions, Duration, TlsOptions } from "./client/options.js";
-export type { Policy, PolicyUrls } from "./client/policy.js";
-export { policy } from "./client/policy.js";
-export type { ReconnectOptions } from "./client/reconnect.js";
-export { reconnect } from "./client/reconnect.js";
+} from "./protocol/constants.js";

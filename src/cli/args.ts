@@ -1,9 +1,9 @@
 // Command-line parsing for `wschan`: pure (argv in, options or a usage error out), so every rule is
 // tested without spawning anything.
 
-import { COMPRESSION, type CompressionMode } from "../client/constants.js";
-import { parseDuration } from "../client/duration.js";
 import { isValidCloseCode, MAX_CLOSE_REASON_BYTES } from "../framing/close.js";
+import { parseDuration } from "../options/duration.js";
+import { COMPRESSION, type CompressionMode } from "../protocol/constants.js";
 
 /** How binary messages are printed. */
 export type BinaryFormat = "hex" | "base64";

@@ -1,6 +1,6 @@
 // Exit codes of `wschan`, and how an error or a close maps to one. Pure.
 import type { CloseInfo } from "../client/client.js";
-import { WebSocketError } from "../client/errors.js";
+import { WebSocketError } from "../errors/errors.js";
 
 /** The process exit codes, documented in `--help` and the README. */
 export const EXIT = Object.freeze({

@@ -1,7 +1,7 @@
 // What `wschan` prints: messages, connection notes and errors, as plain lines or as one JSON
 // object per event. Pure: each function returns the text, the caller writes it.
 import type { CloseInfo, Message } from "../client/client.js";
-import { WebSocketError } from "../client/errors.js";
+import { WebSocketError } from "../errors/errors.js";
 import type { BinaryFormat } from "./args.js";
 
 /** One event of `--json` output. Every event carries `event` and an ISO 8601 `time`. */

@@ -2,11 +2,11 @@
 // standard output, keeps the connection alive, closes it, and says how it went in the exit code.
 import { readFileSync } from "node:fs";
 import * as readline from "node:readline";
-import { after, type Channel, select } from "../client/channel.js";
+import { after, type Channel, select } from "../channel/channel.js";
 import type { Client, CloseInfo, Message } from "../client/client.js";
 import { connect } from "../client/connect.js";
-import { WebSocketError } from "../client/errors.js";
-import type { ConnectOptions } from "../client/options.js";
+import { WebSocketError } from "../errors/errors.js";
+import type { ConnectOptions } from "../options/options.js";
 import { type CliOptions, parseArgs } from "./args.js";
 import { EXIT, exitCodeForClose, exitCodeForError } from "./exit.js";
 import {

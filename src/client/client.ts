@@ -1,17 +1,17 @@
 import type { Socket } from "node:net";
+import { type Channel, ChannelCore } from "../channel/channel.js";
 import { type DeflateParams, InflateError, MessageDeflater, MessageInflater } from "../deflate/index.js";
+import { invalid, WebSocketError } from "../errors/errors.js";
 import { encodeClosePayload, isValidCloseCode, MAX_CLOSE_REASON_BYTES } from "../framing/close.js";
 import { encodeFrame, encodeTextFrame } from "../framing/encoder.js";
+import { giveFrameMemory, POOLED_FRAME_MIN, takeFrameMemory } from "../framing/frame-memory.js";
+import { maskKeys } from "../framing/mask-keys.js";
 import { OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT } from "../framing/opcodes.js";
 import { FrameParser, type FrameSink } from "../framing/parser.js";
 import { decodeUtf8, isUtf8 } from "../framing/utf8.js";
-import { type Channel, ChannelCore } from "./channel.js";
-import { BINARY, COMPRESSION, TEXT } from "./constants.js";
-import { formatDuration } from "./duration.js";
-import { invalid, WebSocketError } from "./errors.js";
-import { giveFrameMemory, POOLED_FRAME_MIN, takeFrameMemory } from "./frame-memory.js";
-import { maskKeys } from "./mask-keys.js";
-import type { ResolvedOptions } from "./options.js";
+import { formatDuration } from "../options/duration.js";
+import type { ResolvedOptions } from "../options/options.js";
+import { BINARY, COMPRESSION, TEXT } from "../protocol/constants.js";
 
 /** A received message: text as a string, binary as a Buffer. */
 export type Message =

@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import { buildOffer, parseAgreement } from "../deflate/index.js";
+import { invalid, WebSocketError } from "../errors/errors.js";
 import {
   buildRequest,
   checkProtocols,
@@ -8,14 +9,13 @@ import {
   ResponseParser,
   validateResponse,
 } from "../handshake/index.js";
+import { formatDuration } from "../options/duration.js";
+import { type ConnectOptions, type ResolvedOptions, resolveOptions } from "../options/options.js";
+import { parseTarget, type Target } from "../options/url.js";
+import { checkUrl, describeUrl, policyLayers } from "../policy/policy.js";
+import { COMPRESSION } from "../protocol/constants.js";
 import { Client } from "./client.js";
-import { COMPRESSION } from "./constants.js";
 import { cancellable, closeOnAbort, dial, errorText } from "./dial.js";
-import { formatDuration } from "./duration.js";
-import { invalid, WebSocketError } from "./errors.js";
-import { type ConnectOptions, type ResolvedOptions, resolveOptions } from "./options.js";
-import { checkUrl, describeUrl, policyLayers } from "./policy.js";
-import { parseTarget, type Target } from "./url.js";
 
 /**
  * Opens a WebSocket connection: checks the security policy, dials (DNS, TCP, proxy, TLS: see

@@ -1,13 +1,13 @@
 import { promises as dns } from "node:dns";
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { WebSocketError } from "../errors/errors.js";
 import { ResponseParser } from "../handshake/index.js";
-import { formatDuration } from "./duration.js";
-import { WebSocketError } from "./errors.js";
-import type { ResolvedOptions } from "./options.js";
-import { type CompiledPolicy, checkAddress, describeUrl, privateRefusedBy } from "./policy.js";
-import { authority, connectRequest, type ProxyTarget } from "./proxy.js";
-import type { Target } from "./url.js";
+import { formatDuration } from "../options/duration.js";
+import type { ResolvedOptions } from "../options/options.js";
+import type { Target } from "../options/url.js";
+import { type CompiledPolicy, checkAddress, describeUrl, privateRefusedBy } from "../policy/policy.js";
+import { authority, connectRequest, type ProxyTarget } from "../routes/proxy.js";
 
 /**
  * Opening the socket a WebSocket handshake runs on: DNS lookup, TCP, an HTTP CONNECT tunnel when

@@ -1,8 +1,8 @@
+import { errors, invalid, WebSocketError } from "../errors/errors.js";
+import { formatDuration, parseDuration } from "../options/duration.js";
+import type { ConnectOptions, Duration } from "../options/options.js";
 import type { Client, CloseInfo } from "./client.js";
 import { connect } from "./connect.js";
-import { formatDuration, parseDuration } from "./duration.js";
-import { errors, invalid, WebSocketError } from "./errors.js";
-import type { ConnectOptions, Duration } from "./options.js";
 
 /**
  * The options of `reconnect`, its third argument; every field is optional. Durations are

@@ -2,7 +2,7 @@ import t from "tap";
 import { type CliOptions, parseArgs, parseClose, parseSize } from "../../src/cli/args.js";
 import { EXIT, exitCodeForClose, exitCodeForError } from "../../src/cli/exit.js";
 import { formatError, formatMessage, helpText, jsonEvent } from "../../src/cli/format.js";
-import { WebSocketError } from "../../src/client/errors.js";
+import { WebSocketError } from "../../src/errors/errors.js";
 
 const URL = "ws://127.0.0.1:8080/";
 

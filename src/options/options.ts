@@ -1,9 +1,9 @@
 import type { ConnectionOptions as NodeTlsOptions } from "node:tls";
-import { COMPRESSION, type CompressionMode } from "./constants.js";
+import { invalid } from "../errors/errors.js";
+import { type CompiledPolicy, compilePolicy, type Policy } from "../policy/policy.js";
+import { COMPRESSION, type CompressionMode } from "../protocol/constants.js";
+import { type ProxyTarget, parseProxy } from "../routes/proxy.js";
 import { parseDuration } from "./duration.js";
-import { invalid } from "./errors.js";
-import { type CompiledPolicy, compilePolicy, type Policy } from "./policy.js";
-import { type ProxyTarget, parseProxy } from "./proxy.js";
 
 /** A duration: milliseconds, or a Go duration string such as "300ms", "5s", "1m30s". */
 export type Duration = number | string;

@@ -1,4 +1,4 @@
-import { invalid } from "./errors.js";
+import { invalid } from "../errors/errors.js";
 
 /** A parsed `ws:`/`wss:` URL with the pieces dialling needs. */
 export interface Target {

@@ -1,13 +1,13 @@
 import t from "tap";
+import { errors, WebSocketError } from "../../src/index.js";
+import { parseTarget } from "../../src/options/url.js";
 import {
   type CompiledPolicy,
   checkUrl,
   compilePolicy,
   policy,
   policyLayers,
-} from "../../src/client/policy.js";
-import { parseTarget } from "../../src/client/url.js";
-import { errors, WebSocketError } from "../../src/index.js";
+} from "../../src/policy/policy.js";
 
 t.afterEach(() => policy.reset());
 

@@ -1,5 +1,5 @@
 import t from "tap";
-import { after, ChannelCore, select } from "../../src/client/channel.js";
+import { after, ChannelCore, select } from "../../src/channel/channel.js";
 
 t.test(
   "receive returns buffered values in order, then [undefined, false] once closed and drained",

@@ -1,5 +1,5 @@
 import t from "tap";
-import { canonicalIp, parseIPv6, specialRange } from "../../src/client/address.js";
+import { canonicalIp, parseIPv6, specialRange } from "../../src/policy/address.js";
 
 t.test("IPv4: every non-public range is named, the addresses around it are public", async (t) => {
   const table: [string, string | undefined][] = [

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
+import { invalid, WebSocketError } from "../errors/errors.js";
 import { canonicalIp, specialRange } from "./address.js";
-import { invalid, WebSocketError } from "./errors.js";
 
 /**
  * The security policy (the seed's `websocket.connect` and `websocket.connect.url` actions). Pure:

@@ -1,5 +1,5 @@
 import t from "tap";
-import { giveFrameMemory, takeFrameMemory } from "../../src/client/frame-memory.js";
+import { giveFrameMemory, takeFrameMemory } from "../../src/framing/frame-memory.js";
 
 t.test("pooled frame memory is handed out only when it fits without waste, once", async (t) => {
   const mib = new ArrayBuffer(1024 * 1024);

@@ -1,5 +1,5 @@
 import t from "tap";
-import { parseDuration } from "../../src/client/duration.js";
+import { parseDuration } from "../../src/options/duration.js";
 
 t.test("numbers are milliseconds", async (t) => {
   t.equal(parseDuration(0), 0);

@@ -1,6 +1,6 @@
+import { invalid } from "../errors/errors.js";
 import { basicCredentials } from "../handshake/index.js";
-import { invalid } from "./errors.js";
-import { hostOf, toUrl } from "./url.js";
+import { hostOf, toUrl } from "../options/url.js";
 
 /**
  * The HTTP proxy option, sans-I/O: parsing `http://[user:pass@]host:port` and writing the CONNECT

@@ -1,5 +1,5 @@
-import { parseDuration } from "./duration.js";
-import { invalid } from "./errors.js";
+import { invalid } from "../errors/errors.js";
+import { parseDuration } from "../options/duration.js";
 
 /** `take` found nothing buffered on an open channel. */
 const NOTHING: unique symbol = Symbol("nothing");
