@@ -1,4 +1,5 @@
 import * as zlib from "node:zlib";
+import { closeCodeOf, type ErrorId } from "../errors/errors.js";
 import { zlibJobs } from "./limiter.js";
 import { OutputLimitError, processSync, syncCapable } from "./zlib-sync.js";
 
@@ -14,14 +15,18 @@ const { Z_SYNC_FLUSH } = zlib.constants;
  */
 export const SYNC_LIMIT = 64 * 1024;
 
-/** Why decompression failed, with the close code to fail the connection with. */
+/** Why decompression failed: `id` names it, and so the close code to fail the connection with. */
 export class InflateError extends Error {
   override readonly name = "InflateError";
   constructor(
-    readonly closeCode: number,
+    readonly id: ErrorId,
     message: string,
   ) {
     super(message);
+  }
+
+  get closeCode(): number {
+    return closeCodeOf(this.id);
   }
 }
 
@@ -188,7 +193,7 @@ export class MessageInflater extends Codec<zlib.InflateRaw> {
    * data is not valid deflate.
    */
   inflate(payload: Buffer): Buffer | Promise<Buffer> {
-    if (this.broken) throw new InflateError(1011, "the decompressor failed earlier");
+    if (this.broken) throw new InflateError("INTERNAL_ERROR", "the decompressor failed earlier");
     return this.schedule(
       payload,
       (input) => this.inflateSync(input),
@@ -203,13 +208,19 @@ export class MessageInflater extends Codec<zlib.InflateRaw> {
     this.close();
     if (error instanceof InflateError) return error;
     if (error instanceof OutputLimitError) {
-      return new InflateError(1009, `decompressed message larger than the read limit of ${this.limit} bytes`);
+      return new InflateError(
+        "MESSAGE_TOO_LARGE",
+        `decompressed message larger than the read limit of ${this.limit} bytes`,
+      );
     }
-    return new InflateError(1007, `invalid compressed data: ${(error as Error).message}`);
+    return new InflateError(
+      "INVALID_COMPRESSED_DATA",
+      `invalid compressed data: ${(error as Error).message}`,
+    );
   }
 
   private inflateSync(input: Buffer): Buffer {
-    if (this.broken) throw new InflateError(1011, "the decompressor failed earlier");
+    if (this.broken) throw new InflateError("INTERNAL_ERROR", "the decompressor failed earlier");
     const stream = this.acquire(true);
     try {
       const head = processSync(stream, input, Z_SYNC_FLUSH, this.limit);
@@ -222,7 +233,8 @@ export class MessageInflater extends Codec<zlib.InflateRaw> {
   }
 
   private inflateAsync(input: Buffer): Promise<Buffer> {
-    if (this.broken) return Promise.reject(new InflateError(1011, "the decompressor failed earlier"));
+    if (this.broken)
+      return Promise.reject(new InflateError("INTERNAL_ERROR", "the decompressor failed earlier"));
     return zlibJobs.run(async () => {
       const stream = this.acquire(false);
       try {

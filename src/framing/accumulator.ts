@@ -1,4 +1,8 @@
 const EMPTY = Buffer.alloc(0);
+/** Room for a payload never passes this multiple of the bytes received… */
+export const GROWTH_FACTOR = 4;
+/** …except for this much, which any payload may have at once. */
+export const GROWTH_FLOOR = 64 * 1024;
 
 /**
  * A growable byte buffer for payloads that arrive in pieces (fragments, or one frame split over
@@ -23,6 +27,26 @@ export class Accumulator {
     const grown = Buffer.allocUnsafe(capacity);
     this.buffer.copy(grown, 0, 0, this.used);
     this.buffer = grown;
+  }
+
+  /**
+   * Copies `source[start, end)` in, for a payload expected to reach `expected` bytes in all. Room
+   * grows straight towards `expected` (so a large frame is copied into place once or twice, not
+   * log(n) times), but never past GROWTH_FACTOR times what has been received (at least
+   * GROWTH_FLOOR): what a header announces costs nothing until the bytes come.
+   */
+  appendTowards(source: Uint8Array, start: number, end: number, expected: number, limit: number): void {
+    const needed = this.used + (end - start);
+    if (needed > this.buffer.length) {
+      // At least doubling keeps many small fragments linear; doubling stays within the factor.
+      const towards = Math.min(expected, Math.max(needed * GROWTH_FACTOR, GROWTH_FLOOR));
+      const capacity = Math.max(needed, Math.min(limit, Math.max(towards, this.buffer.length * 2)));
+      const grown = Buffer.allocUnsafe(capacity);
+      this.buffer.copy(grown, 0, 0, this.used);
+      this.buffer = grown;
+    }
+    this.buffer.set(source.subarray(start, end), this.used);
+    this.used = needed;
   }
 
   /** Copies `source[start, end)` in; the caller has reserved room or accepts growth to `limit`. */

@@ -1,3 +1,4 @@
+import type { ErrorId } from "../errors/errors.js";
 import { isUtf8 } from "./utf8.js";
 
 /**
@@ -16,21 +17,21 @@ export const MAX_CLOSE_REASON_BYTES = 123;
 
 export type ClosePayload =
   | { readonly ok: true; readonly code: number; readonly reason: string }
-  | { readonly ok: false; readonly closeCode: number; readonly message: string };
+  | { readonly ok: false; readonly id: ErrorId; readonly message: string };
 
 /** Decodes and checks the payload of a received Close frame. An empty payload means "no status" (1005). */
 export function decodeClosePayload(payload: Uint8Array): ClosePayload {
   if (payload.length === 0) return { ok: true, code: 1005, reason: "" };
   if (payload.length === 1) {
-    return { ok: false, closeCode: 1002, message: "close frame with a 1-byte payload" };
+    return { ok: false, id: "PROTOCOL_ERROR", message: "close frame with a 1-byte payload" };
   }
   const code = (payload[0]! << 8) | payload[1]!;
   if (!isValidCloseCode(code)) {
-    return { ok: false, closeCode: 1002, message: `close frame with invalid code ${code}` };
+    return { ok: false, id: "PROTOCOL_ERROR", message: `close frame with invalid code ${code}` };
   }
   const reasonBytes = payload.subarray(2);
   if (!isUtf8(reasonBytes)) {
-    return { ok: false, closeCode: 1007, message: "close frame reason is not valid UTF-8" };
+    return { ok: false, id: "INVALID_UTF8", message: "close frame reason is not valid UTF-8" };
   }
   return { ok: true, code, reason: Buffer.from(reasonBytes).toString("utf8") };
 }

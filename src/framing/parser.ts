@@ -1,9 +1,7 @@
+import type { ErrorId } from "../errors/errors.js";
 import { Accumulator } from "./accumulator.js";
 import { decodeClosePayload } from "./close.js";
 import {
-  CLOSE_INVALID_PAYLOAD,
-  CLOSE_MESSAGE_TOO_BIG,
-  CLOSE_PROTOCOL_ERROR,
   type DataOpcode,
   MAX_CONTROL_PAYLOAD,
   OP_BINARY,
@@ -27,8 +25,11 @@ export interface FrameSink {
   pong(payload: Buffer): void;
   /** A valid Close frame; `code` is 1005 when it carried none. The parser stops after it. */
   close(code: number, reason: string): void;
-  /** The peer broke the protocol; `closeCode` is what to send back. The parser stops after it. */
-  error(closeCode: number, message: string): void;
+  /**
+   * The peer broke the protocol (or a message passed the read limit); `id` names what, and so the
+   * close code to send back (`closeCodeOf`). The parser stops after it.
+   */
+  error(id: ErrorId, message: string): void;
 }
 
 export interface ParserOptions {
@@ -84,6 +85,10 @@ export class FrameParser {
   private control: Buffer | undefined;
   private controlHave = 0;
 
+  private paused = false;
+  /** The unparsed rest of a chunk, kept while paused. */
+  private held: Buffer = EMPTY;
+
   constructor(sink: FrameSink, options: ParserOptions) {
     this.sink = sink;
     this.maxMessageSize = options.maxMessageSize;
@@ -100,12 +105,51 @@ export class FrameParser {
   stop(): void {
     this.state = STOPPED;
     this.assembly.clear();
+    this.held = EMPTY;
+    this.paused = false;
+  }
+
+  /**
+   * Stops delivering after the current message or control frame: the rest of the chunk being
+   * pushed is kept, as bytes, until `resume`. This is how a full receive channel stops the
+   * parser mid-chunk rather than after the whole chunk.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Whether `pause` is in force. */
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Bytes kept by `pause`, not yet parsed. */
+  get heldBytes(): number {
+    return this.held.length;
+  }
+
+  /** Delivers what `pause` kept, then goes on with later pushes. It may pause again. */
+  resume(): void {
+    this.paused = false;
+    const held = this.held;
+    if (held.length === 0) return;
+    this.held = EMPTY;
+    this.push(held);
   }
 
   push(chunk: Buffer): void {
+    if (this.paused || this.held.length > 0) {
+      // Bytes that arrive while paused wait behind the ones already kept.
+      this.held = this.held.length === 0 ? chunk : Buffer.concat([this.held, chunk]);
+      return;
+    }
     const length = chunk.length;
     let pos = 0;
     while (pos < length) {
+      if (this.paused) {
+        if (this.state !== STOPPED) this.held = chunk.subarray(pos);
+        return;
+      }
       if (this.state === HEADER && this.headerHave === 0 && this.messageOpcode === 0 && pos + 1 < length) {
         // The common case on one branch: a whole, unfragmented, uncompressed text or binary
         // frame with a 7- or 16-bit length. Everything else takes the general path below.
@@ -132,7 +176,7 @@ export class FrameParser {
           } else {
             const text = decodeUtf8(payload);
             if (text === undefined) {
-              this.fail(CLOSE_INVALID_PAYLOAD, "text message is not valid UTF-8");
+              this.fail("INVALID_UTF8", "text message is not valid UTF-8");
               return;
             }
             this.sink.message(OP_TEXT, payload, false, text);
@@ -186,29 +230,29 @@ export class FrameParser {
   /** Checks what the first two header bytes alone decide; reports and stops on failure. */
   private checkFirstBytes(first: number, second: number): boolean {
     const opcode = first & 0x0f;
-    if ((first & 0x30) !== 0) return this.fail(CLOSE_PROTOCOL_ERROR, "reserved bits RSV2/RSV3 set");
-    if ((second & 0x80) !== 0) return this.fail(CLOSE_PROTOCOL_ERROR, "masked frame from the server");
+    if ((first & 0x30) !== 0) return this.fail("PROTOCOL_ERROR", "reserved bits RSV2/RSV3 set");
+    if ((second & 0x80) !== 0) return this.fail("PROTOCOL_ERROR", "masked frame from the server");
     if (opcode >= 0x8) {
-      if (opcode > OP_PONG) return this.fail(CLOSE_PROTOCOL_ERROR, `reserved control opcode ${opcode}`);
-      if ((first & 0x80) === 0) return this.fail(CLOSE_PROTOCOL_ERROR, "fragmented control frame");
+      if (opcode > OP_PONG) return this.fail("PROTOCOL_ERROR", `reserved control opcode ${opcode}`);
+      if ((first & 0x80) === 0) return this.fail("PROTOCOL_ERROR", "fragmented control frame");
       if ((second & 0x7f) > MAX_CONTROL_PAYLOAD) {
-        return this.fail(CLOSE_PROTOCOL_ERROR, "control frame payload longer than 125 bytes");
+        return this.fail("PROTOCOL_ERROR", "control frame payload longer than 125 bytes");
       }
-      if ((first & 0x40) !== 0) return this.fail(CLOSE_PROTOCOL_ERROR, "RSV1 set on a control frame");
+      if ((first & 0x40) !== 0) return this.fail("PROTOCOL_ERROR", "RSV1 set on a control frame");
       return true;
     }
-    if (opcode > OP_BINARY) return this.fail(CLOSE_PROTOCOL_ERROR, `reserved data opcode ${opcode}`);
+    if (opcode > OP_BINARY) return this.fail("PROTOCOL_ERROR", `reserved data opcode ${opcode}`);
     if (opcode === OP_CONTINUATION) {
       if (this.messageOpcode === 0)
-        return this.fail(CLOSE_PROTOCOL_ERROR, "continuation frame without a message");
-      if ((first & 0x40) !== 0) return this.fail(CLOSE_PROTOCOL_ERROR, "RSV1 set on a continuation frame");
+        return this.fail("PROTOCOL_ERROR", "continuation frame without a message");
+      if ((first & 0x40) !== 0) return this.fail("PROTOCOL_ERROR", "RSV1 set on a continuation frame");
       return true;
     }
     if (this.messageOpcode !== 0) {
-      return this.fail(CLOSE_PROTOCOL_ERROR, "new data frame inside a fragmented message");
+      return this.fail("PROTOCOL_ERROR", "new data frame inside a fragmented message");
     }
     if ((first & 0x40) !== 0 && !this.compression) {
-      return this.fail(CLOSE_PROTOCOL_ERROR, "RSV1 set but no extension was negotiated");
+      return this.fail("PROTOCOL_ERROR", "RSV1 set but no extension was negotiated");
     }
     return true;
   }
@@ -224,11 +268,11 @@ export class FrameParser {
     } else if (length === 127) {
       const high = source.readUInt32BE(at + 2);
       if (high >= 0x80000000) {
-        this.fail(CLOSE_PROTOCOL_ERROR, "64-bit payload length with its most significant bit set");
+        this.fail("PROTOCOL_ERROR", "64-bit payload length with its most significant bit set");
         return;
       }
       if (high > MAX_HIGH_WORD) {
-        this.fail(CLOSE_MESSAGE_TOO_BIG, "frame larger than the read limit");
+        this.fail("MESSAGE_TOO_LARGE", "frame larger than the read limit");
         return;
       }
       length = high * 0x100000000 + source.readUInt32BE(at + 6);
@@ -256,7 +300,7 @@ export class FrameParser {
       const what = this.compressed
         ? "compressed message larger than the limit of"
         : "message larger than the read limit of";
-      this.fail(CLOSE_MESSAGE_TOO_BIG, `${what} ${limit} bytes`);
+      this.fail("MESSAGE_TOO_LARGE", `${what} ${limit} bytes`);
       return;
     }
     if (length === 0) {
@@ -291,15 +335,13 @@ export class FrameParser {
     const end = pos + take;
     if (this.streamText) this.utf8 ??= new Utf8Validator();
     if (this.streamText && !this.utf8!.push(chunk, pos, end)) {
-      this.fail(CLOSE_INVALID_PAYLOAD, "text message is not valid UTF-8");
+      this.fail("INVALID_UTF8", "text message is not valid UTF-8");
       return chunk.length;
     }
     const limit = this.compressed ? this.maxCompressedSize : this.maxMessageSize;
-    if (!this.partial && this.opcode !== OP_CONTINUATION && this.fin) {
-      // One frame split over reads: its size is known, so reserve it exactly once.
-      this.assembly.reserve(remaining, limit);
-    }
-    this.assembly.append(chunk, pos, end, limit);
+    // A frame's header announces its size, but memory follows what has arrived (a bounded
+    // multiple of it), or a peer could make us reserve read_limit for every 11 bytes it sends.
+    this.assembly.appendTowards(chunk, pos, end, this.assembly.length + remaining, limit);
     this.partial = true;
     this.remaining -= take;
     if (this.remaining === 0) {
@@ -323,7 +365,7 @@ export class FrameParser {
           ? payload.toString("utf8")
           : undefined;
       if (text === undefined) {
-        this.fail(CLOSE_INVALID_PAYLOAD, "text message is not valid UTF-8");
+        this.fail("INVALID_UTF8", "text message is not valid UTF-8");
         return;
       }
       this.sink.message(opcode, payload, false, text);
@@ -341,7 +383,7 @@ export class FrameParser {
     } else if (this.opcode === OP_CLOSE) {
       const close = decodeClosePayload(payload);
       if (!close.ok) {
-        this.fail(close.closeCode, close.message);
+        this.fail(close.id, close.message);
         return;
       }
       this.stop();
@@ -349,9 +391,9 @@ export class FrameParser {
     }
   }
 
-  private fail(closeCode: number, message: string): false {
+  private fail(id: ErrorId, message: string): false {
     this.stop();
-    this.sink.error(closeCode, message);
+    this.sink.error(id, message);
     return false;
   }
 }

@@ -61,6 +61,21 @@ export interface ConnectOptions {
   readonly signal?: AbortSignal;
   /** A policy for this connection, applied on top of `websocket.policy`: it can only narrow it. Default none. */
   readonly policy?: Policy;
+
+  // ---- bounds and the closing handshake ----
+  /**
+   * Bytes of received messages left unread in the channel before the socket is paused (64 KiB –
+   * 1 GiB), beside `channel_capacity`'s count. Default 16 MiB; once our Close is sent, twice that.
+   */
+  readonly channel_byte_limit?: number;
+  /**
+   * Bytes waiting to be written (queued messages and the write under way) before the connection
+   * fails with OUTGOING_OVERFLOW (64 KiB – 1 GiB): the peer is not reading. A message larger than
+   * this is still sent when nothing else waits. Default 64 MiB.
+   */
+  readonly write_limit?: number;
+  /** How long to wait for the server's Close after sending ours, then fail with CLOSE_TIMEOUT (1006). Default 5 s. */
+  readonly close_timeout?: Duration;
 }
 
 export const MiB = 1024 * 1024;
@@ -70,6 +85,11 @@ export const MAX_READ_LIMIT = 128 * MiB;
 export const MAX_COMPRESSION_THRESHOLD = 100 * MiB;
 export const DEFAULT_CHANNEL_CAPACITY = 32;
 export const MAX_CHANNEL_CAPACITY = 10_000;
+export const DEFAULT_CHANNEL_BYTE_LIMIT = 16 * MiB;
+export const DEFAULT_WRITE_LIMIT = 64 * MiB;
+export const MIN_BYTE_LIMIT = 64 * 1024;
+export const MAX_BYTE_LIMIT = 1024 * MiB;
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 
 /** Options checked and defaulted; durations in milliseconds, 0 meaning none. */
 export interface ResolvedOptions {
@@ -89,6 +109,9 @@ export interface ResolvedOptions {
   readonly signal: AbortSignal | undefined;
   /** `options.policy`, checked; the process-wide policy is read when connecting. */
   readonly policy: CompiledPolicy | undefined;
+  readonly channelByteLimit: number;
+  readonly writeLimit: number;
+  readonly closeTimeout: number;
 }
 
 const KNOWN = new Set([
@@ -107,6 +130,9 @@ const KNOWN = new Set([
   "proxy",
   "signal",
   "policy",
+  "channel_byte_limit",
+  "write_limit",
+  "close_timeout",
 ]);
 const TLS_KNOWN = new Set([
   "ca",
@@ -206,6 +232,15 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     proxy,
     signal,
     policy,
+    channelByteLimit: integer(
+      "channel_byte_limit",
+      o.channel_byte_limit,
+      MIN_BYTE_LIMIT,
+      MAX_BYTE_LIMIT,
+      DEFAULT_CHANNEL_BYTE_LIMIT,
+    ),
+    writeLimit: integer("write_limit", o.write_limit, MIN_BYTE_LIMIT, MAX_BYTE_LIMIT, DEFAULT_WRITE_LIMIT),
+    closeTimeout: duration("close_timeout", o.close_timeout, 0) || DEFAULT_CLOSE_TIMEOUT_MS,
   };
 }
 

@@ -770,10 +770,11 @@ t.test("corrupt data and errors", async (t) => {
     await rejectsWithCode(t, () => inflater.inflate(hex("00")), 1011, "afterwards");
   });
 
-  t.test("InflateError carries its close code, its name and a message", async (t) => {
-    const error = new InflateError(1009, "too big");
+  t.test("InflateError carries its identifier, its close code, its name and a message", async (t) => {
+    const error = new InflateError("MESSAGE_TOO_LARGE", "too big");
     t.type(error, Error);
     t.equal(error.name, "InflateError");
+    t.equal(error.id, "MESSAGE_TOO_LARGE");
     t.equal(error.closeCode, 1009);
     t.equal(error.message, "too big");
   });

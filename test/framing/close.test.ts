@@ -1,4 +1,5 @@
 import t from "tap";
+import { closeCodeOf } from "../../src/errors/errors.js";
 import {
   decodeClosePayload,
   encodeClosePayload,
@@ -50,7 +51,7 @@ t.test("RFC 6455 §5.5.1 decodeClosePayload", async (t) => {
   t.test("a 1-byte payload is a protocol error (1002)", async (t) => {
     const result = decodeClosePayload(Uint8Array.of(0x03));
     t.equal(result.ok, false);
-    t.equal(!result.ok && result.closeCode, 1002);
+    t.equal(!result.ok && closeCodeOf(result.id), 1002);
   });
 
   t.test("the code is read big-endian from the first two bytes", async (t) => {
@@ -66,7 +67,7 @@ t.test("RFC 6455 §5.5.1 decodeClosePayload", async (t) => {
       const expectOk = referenceValid(code);
       const good = expectOk
         ? result.ok && result.code === code && result.reason === ""
-        : !result.ok && result.closeCode === 1002;
+        : !result.ok && closeCodeOf(result.id) === 1002;
       if (!good) wrong.push(code);
     }
     t.same(wrong, []);
@@ -81,7 +82,7 @@ t.test("RFC 6455 §5.5.1 decodeClosePayload", async (t) => {
   t.test("a reason that is not valid UTF-8 is an invalid payload (1007)", async (t) => {
     for (const bad of [[0xff], [0xc0, 0xaf], [0xed, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82]]) {
       const result = decodeClosePayload(Uint8Array.of(0x03, 0xe8, ...bad));
-      t.equal(!result.ok && result.closeCode, 1007, Buffer.from(bad).toString("hex"));
+      t.equal(!result.ok && closeCodeOf(result.id), 1007, Buffer.from(bad).toString("hex"));
     }
   });
 

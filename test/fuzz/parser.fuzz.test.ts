@@ -9,9 +9,11 @@
  * tries about 100,000 inputs; WSCHAN_FUZZ_RUNS=n runs every property n times instead (and lifts
  * the per-file timeout), e.g. `WSCHAN_FUZZ_RUNS=300000 npx tap test/fuzz/parser.fuzz.test.ts`.
  */
+
 import { isUtf8 } from "node:buffer";
 import fc from "fast-check";
 import t from "tap";
+import { closeCodeOf, type ErrorId } from "../../src/errors/errors.js";
 import { isValidCloseCode } from "../../src/framing/close.js";
 import { FrameParser, type ParserOptions } from "../../src/framing/parser.js";
 import {
@@ -89,11 +91,12 @@ class CheckingSink extends RecordingSink {
     super.close(code, reason);
   }
 
-  override error(closeCode: number, message: string): void {
+  override error(id: ErrorId, message: string): void {
+    const closeCode = closeCodeOf(id);
     this.arrive("error");
     if (!ALLOWED_ERRORS.has(closeCode)) this.violations.push(`error with close code ${closeCode}`);
     this.ended = true;
-    super.error(closeCode, message);
+    super.error(id, message);
   }
 }
 

@@ -3,6 +3,7 @@
  * frames a server must never send), a sink that records what the parser reports as plain
  * objects, and `feed`, which runs a fresh parser over a byte stream cut at given positions.
  */
+import { closeCodeOf, type ErrorId } from "../../src/errors/errors.js";
 import { FrameParser, type FrameSink, type ParserOptions } from "../../src/framing/parser.js";
 
 /** One frame to build. Everything a real server would leave alone has a sane default. */
@@ -148,8 +149,8 @@ export class RecordingSink implements FrameSink {
     this.events.push({ type: "close", code, reason });
   }
 
-  error(closeCode: number, message: string): void {
-    this.events.push({ type: "error", code: closeCode });
+  error(id: ErrorId, message: string): void {
+    this.events.push({ type: "error", code: closeCodeOf(id) });
     this.errorMessages.push(message);
   }
 }
@@ -276,7 +277,8 @@ class MatchingSink implements FrameSink {
     if (e?.type !== "close" || e.code !== code || e.reason !== reason) this.ok = false;
   }
 
-  error(closeCode: number): void {
+  error(id: ErrorId): void {
+    const closeCode = closeCodeOf(id);
     const e = this.take();
     if (e?.type !== "error" || e.code !== closeCode) this.ok = false;
   }

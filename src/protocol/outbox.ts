@@ -1,0 +1,125 @@
+import { giveFrameMemory, POOLED_FRAME_MIN } from "../framing/frame-memory.js";
+
+/** Below this total, frames written together are joined into one buffer. */
+export const COALESCE_BYTES = 64 * 1024;
+
+/** Frames handed to the transport in one write, with the tokens to settle when it completes. */
+export interface Batch<T> {
+  readonly data: Buffer;
+  readonly frames: readonly Buffer[];
+  readonly tokens: readonly (T | undefined)[];
+  /** When the oldest frame of the batch was queued. */
+  readonly since: number;
+}
+
+/**
+ * The frames waiting to be written, in order, with one write under way at most. A pong owed
+ * and not yet handed out is replaced by a newer one (RFC 6455 §5.5.3 lets a pong answer only the
+ * latest ping), so a peer flooding pings and never reading owes us one pong, not millions.
+ * Frames of 64 KiB or more go out one per write, so each send's outcome is its own frame's.
+ */
+export class Outbox<T> {
+  private frames: Buffer[] = [];
+  private tokens: (T | undefined)[] = [];
+  private times: number[] = [];
+  private head = 0;
+  /** Bytes queued, not counting the write under way. */
+  private queuedBytes = 0;
+  /** Index of a pong not yet handed out, or -1. */
+  private pongAt = -1;
+  private flight: Batch<T> | undefined;
+
+  /** Bytes queued and under way. */
+  get bytes(): number {
+    return this.queuedBytes + (this.flight?.data.length ?? 0);
+  }
+
+  /** Whether frames wait to be handed out. */
+  get waiting(): boolean {
+    return this.head < this.frames.length;
+  }
+
+  get inFlight(): Batch<T> | undefined {
+    return this.flight;
+  }
+
+  /** When the oldest frame not yet written was queued; undefined when none. */
+  get oldest(): number | undefined {
+    return this.flight?.since ?? (this.waiting ? this.times[this.head] : undefined);
+  }
+
+  push(frame: Buffer, token: T | undefined, now: number): void {
+    this.frames.push(frame);
+    this.tokens.push(token);
+    this.times.push(now);
+    this.queuedBytes += frame.length;
+  }
+
+  /** Queues a pong, or replaces the one still waiting. */
+  pushPong(frame: Buffer, now: number): void {
+    if (this.pongAt >= this.head) {
+      this.queuedBytes += frame.length - this.frames[this.pongAt]!.length;
+      this.frames[this.pongAt] = frame;
+      return;
+    }
+    this.pongAt = this.frames.length;
+    this.push(frame, undefined, now);
+  }
+
+  /** Hands out the next write: small frames joined up to COALESCE_BYTES, or one large frame. */
+  take(): Batch<T> | undefined {
+    if (this.flight !== undefined || !this.waiting) return undefined;
+    const frames = this.frames;
+    const start = this.head;
+    let end = start + 1;
+    let total = frames[start]!.length;
+    if (total < COALESCE_BYTES) {
+      while (end < frames.length && total + frames[end]!.length <= COALESCE_BYTES)
+        total += frames[end++]!.length;
+    }
+    const taken = start === 0 && end === frames.length ? frames : frames.slice(start, end);
+    const tokens = start === 0 && end === frames.length ? this.tokens : this.tokens.slice(start, end);
+    const since = this.times[start]!;
+    if (end === frames.length) {
+      this.frames = [];
+      this.tokens = [];
+      this.times = [];
+      this.head = 0;
+      this.pongAt = -1;
+    } else {
+      this.head = end;
+      if (this.pongAt < end) this.pongAt = -1;
+    }
+    this.queuedBytes -= total;
+    const data = taken.length === 1 ? taken[0]! : Buffer.concat(taken, total);
+    this.flight = { data, frames: taken, tokens, since };
+    return this.flight;
+  }
+
+  /** The write under way completed: its tokens, for the caller to settle. */
+  written(): readonly (T | undefined)[] {
+    const flight = this.flight;
+    if (flight === undefined) return [];
+    this.flight = undefined;
+    // The transport is done with these bytes. A large frame's memory is ours alone (never shown
+    // to the application), so later large frames may reuse it.
+    for (const frame of flight.frames) {
+      if (frame.length >= POOLED_FRAME_MIN && frame.byteOffset === 0)
+        giveFrameMemory(frame.buffer as ArrayBuffer);
+    }
+    return flight.tokens;
+  }
+
+  /** Empties the outbox: the tokens of everything unwritten, the write under way first. */
+  drain(): (T | undefined)[] {
+    const tokens = [...(this.flight?.tokens ?? []), ...this.tokens.slice(this.head)];
+    this.flight = undefined;
+    this.frames = [];
+    this.tokens = [];
+    this.times = [];
+    this.head = 0;
+    this.pongAt = -1;
+    this.queuedBytes = 0;
+    return tokens;
+  }
+}
