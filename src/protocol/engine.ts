@@ -344,12 +344,12 @@ export class Engine<T> {
       const slot = this.#outbound[outIndex]!;
       slot.ready = true;
       if (result instanceof Error) {
-        // Frames behind a failed one would leave out of order, or against a broken context.
-        for (const later of this.#outbound.splice(outIndex + 1)) this.#dropOutbound(later);
+        // This frame and those behind it (which would leave out of order, or against a broken
+        // context) fail with the failure itself.
         this.#failOurs("INTERNAL_ERROR", `compression failed: ${result.message}`, result);
-      } else {
-        slot.value = this.#deflated(job, result);
+        return;
       }
+      slot.value = this.#deflated(job, result);
       this.#pumpOutbound(now);
       return;
     }

@@ -56,3 +56,42 @@ t.test(
     );
   },
 );
+
+t.test(
+  "a frame header announcing 16 MiB followed by one byte reserves memory for what came, not for what was announced",
+  async (t) => {
+    const sink = {
+      message: () => t.fail("no message is complete"),
+      ping: () => {},
+      pong: () => {},
+      close: () => {},
+      error: (id: string, message: string) => t.fail(`error ${id}: ${message}`),
+    };
+    const announce = Buffer.alloc(10);
+    announce[0] = 0x82;
+    announce[1] = 127;
+    announce.writeUInt32BE(0, 2);
+    announce.writeUInt32BE(16 * 1024 * 1024, 6);
+    const external = (): number => {
+      gc();
+      gc();
+      return process.memoryUsage().arrayBuffers;
+    };
+    const before = external();
+    const parsers: FrameParser[] = [];
+    for (let i = 0; i < 100; i++) {
+      const parser = new FrameParser(sink, { maxMessageSize: 128 * 1024 * 1024 });
+      parser.push(Buffer.from(announce));
+      // The payload's first byte in a later read: the frame is now split over reads.
+      parser.push(Buffer.of(1));
+      parsers.push(parser);
+    }
+    const held = external() - before;
+    t.comment(
+      `100 parsers each told of 16 MiB, each sent 11 bytes: ${(held / 1024 / 1024).toFixed(2)} MiB held`,
+    );
+    // Before the fix each reserved the announced 16 MiB: 1.6 GiB. Now 64 KiB at most each.
+    t.ok(held < 100 * 80 * 1024, "at most 64 KiB each (plus noise)");
+    t.equal(parsers.length, 100);
+  },
+);
