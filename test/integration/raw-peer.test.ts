@@ -265,10 +265,14 @@ t.test("the handshake response may arrive one byte at a time, with frames right 
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
   const port = (server.address() as import("node:net").AddressInfo).port;
-  const client = await websocket.connect(`ws://127.0.0.1:${port}`);
+  const client = await websocket.connect(`ws://127.0.0.1:${port}`, { close_timeout: "100ms" });
   t.same(await client.channel().receive(), [{ type: "text", data: "right behind" }, true]);
+  const started = Date.now();
   client.close();
-  t.equal((await client.closed).code, 1006, "this server never answers the Close: the wait is bounded");
+  const info = await client.closed;
+  t.equal(info.code, 1006, "this server never answers the Close: the wait is bounded by close_timeout");
+  t.equal(info.error?.id, "CLOSE_TIMEOUT");
+  t.ok(Date.now() - started < 2000, `gave up after ${Date.now() - started} ms`);
 });
 
 t.test("wrong handshake answers reject, not retryable, and name the problem", async (t) => {

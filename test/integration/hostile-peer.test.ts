@@ -1,0 +1,130 @@
+// Hostile servers on real sockets: what the client holds for them stays within its bounds.
+import t from "tap";
+import * as websocket from "../../src/index.js";
+import { RawPeer, serverFrame } from "../helpers/raw-peer.js";
+
+t.setTimeout(60_000);
+
+const BINARY = 0x2;
+const PING = 0x9;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+t.test(
+  "channel_capacity 1: 20,000 empty frames in one write never leave more than one message in the channel",
+  async (t) => {
+    const peer = await RawPeer.start();
+    t.teardown(() => peer.close());
+    const client = await websocket.connect(peer.url, { channel_capacity: 1 });
+    const conn = await peer.connection();
+    const count = 20_000;
+    await conn.write(Buffer.concat(Array.from({ length: count }, () => serverFrame(BINARY, ""))));
+    await sleep(100);
+    const ch = client.channel();
+    t.equal(ch.length, 1, "exactly channel_capacity messages wait");
+    let received = 0;
+    let most = 0;
+    while (received < count) {
+      const [, ok] = await ch.receive();
+      if (!ok) break;
+      received++;
+      most = Math.max(most, ch.length);
+    }
+    t.equal(received, count, "nothing is lost: the rest waited as bytes");
+    t.ok(most <= 1, `the channel never held more than 1 (most: ${most})`);
+    await client.close();
+  },
+);
+
+t.test("channel_byte_limit: unread bytes stop reading whatever the message count", async (t) => {
+  const peer = await RawPeer.start();
+  t.teardown(() => peer.close());
+  const client = await websocket.connect(peer.url, {
+    channel_capacity: 1000,
+    channel_byte_limit: 256 * 1024,
+  });
+  const conn = await peer.connection();
+  const message = Buffer.alloc(64 * 1024, 1);
+  void conn.write(Buffer.concat(Array.from({ length: 32 }, () => serverFrame(BINARY, message))));
+  await sleep(200);
+  const ch = client.channel();
+  t.equal(ch.length, 4, "4 × 64 KiB reach the 256 KiB bound; the rest waits in the kernel and as bytes");
+  let received = 0;
+  while (received < 32) {
+    const [value, ok] = await ch.receive();
+    if (!ok) break;
+    t.ok(ch.length <= 4, "never more than the bound");
+    if (value.type === "binary" && value.data.length === message.length) received++;
+  }
+  t.equal(received, 32);
+  await client.close();
+});
+
+t.test(
+  "a ping flood from a server that never reads costs the client one owed pong, not a queue",
+  async (t) => {
+    const peer = await RawPeer.start();
+    t.teardown(() => peer.close());
+    const client = await websocket.connect(peer.url);
+    const conn = await peer.connection();
+    conn.socket.pause();
+    // A message the server never reads fills the kernel's buffers: from then on nothing the client
+    // writes leaves, and every pong it owes would have to wait.
+    const big = 32 * 1024 * 1024;
+    void client.send(Buffer.alloc(big)).catch(() => {});
+    const burst = Buffer.concat(
+      Array.from({ length: 200 }, (_, i) => serverFrame(PING, `${i}`.padEnd(125, "p"))),
+    );
+    let sent = 0;
+    let most = 0;
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {
+      // Pings in many small writes, so that they reach the client in many reads.
+      if (conn.socket.writableLength < 1024 * 1024) {
+        conn.socket.write(burst);
+        sent += 200;
+      }
+      most = Math.max(most, client.bufferedAmount);
+      await sleep(1);
+    }
+    t.comment(`${sent} pings sent; most bytes the client held to write: ${most}`);
+    t.ok(sent >= 10_000, "the flood was a flood");
+    t.ok(most >= big, "the big message was stuck");
+    t.ok(most <= big + 14 + 131, "beside it, one owed pong");
+    const info = client.closed;
+    conn.socket.destroy();
+    t.equal((await info).code, 1006);
+  },
+);
+
+t.test("write_timeout: sends coalesced in one tick each report their own frame", async (t) => {
+  const peer = await RawPeer.start();
+  t.teardown(() => peer.close());
+  const client = await websocket.connect(peer.url, { write_timeout: "1s" });
+  const conn = await peer.connection();
+  conn.socket.pause();
+  const MiB = Buffer.alloc(1024 * 1024, 7);
+  const outcomes = await Promise.all(
+    Array.from({ length: 16 }, () =>
+      client.send(MiB).then(
+        () => "ok",
+        (error: websocket.WebSocketError) => error.id,
+      ),
+    ),
+  );
+  t.comment(outcomes.join(" "));
+  const firstFailure = outcomes.findIndex((o) => o !== "ok");
+  t.ok(firstFailure > 0, "the frames the kernel took resolve");
+  t.equal(
+    outcomes[firstFailure],
+    "WRITE_TIMEOUT",
+    "the first frame it did not take fails with WRITE_TIMEOUT",
+  );
+  t.ok(
+    outcomes.slice(firstFailure).every((o) => o === "WRITE_TIMEOUT"),
+    "and so does every frame behind it",
+  );
+  const info = await client.closed;
+  t.equal(info.error?.id, "WRITE_TIMEOUT");
+  conn.socket.destroy();
+});
