@@ -87,10 +87,18 @@ t.test(
     h.autoWrite = false;
     const chunk = Buffer.alloc(30 * 1024);
     for (let i = 0; i < 3; i++) h.engine.send(chunk, undefined, `s${i}`, h.now);
-    t.throws(() => h.engine.send(chunk, undefined, "over", h.now), { id: "OUTGOING_OVERFLOW", code: 1008 });
+    t.throws(() => h.engine.send(chunk, undefined, "over", h.now), {
+      name: "WebSocketError",
+      id: "OUTGOING_OVERFLOW",
+      code: 1008,
+    });
     t.same(h.shutdowns, ["destroy"]);
     h.transportClosed();
-    t.match(h.info, { code: 1008, clean: false, error: { id: "OUTGOING_OVERFLOW", retryable: true } });
+    t.match(h.info, {
+      code: 1008,
+      clean: false,
+      error: { name: "WebSocketError", id: "OUTGOING_OVERFLOW", retryable: true },
+    });
     t.same(
       h.settled.map(([token, error]) => [token, error?.id]),
       [
@@ -190,8 +198,11 @@ t.test(
     const buffer = new ArrayBuffer(8);
     structuredClone(buffer, { transfer: [buffer] });
     t.throws(() => h.engine.send(buffer, undefined, "d", h.now), { name: "WebSocketError", kind: "INVALID" });
-    t.throws(() => h.engine.send(42 as unknown as string, undefined, "n", h.now), { kind: "INVALID" });
-    t.throws(() => h.engine.send("x", 3, "t", h.now), { kind: "INVALID" });
+    t.throws(() => h.engine.send(42 as unknown as string, undefined, "n", h.now), {
+      name: "WebSocketError",
+      kind: "INVALID",
+    });
+    t.throws(() => h.engine.send("x", 3, "t", h.now), { name: "WebSocketError", kind: "INVALID" });
     t.same(h.written(), []);
     t.equal(h.engine.state, "OPEN");
   },

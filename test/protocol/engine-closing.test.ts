@@ -179,17 +179,25 @@ t.test(
     for (const code of [999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 1000.5]) {
       t.throws(
         () => h.engine.close(code, "", h.now),
-        { id: "INVALID_ARGUMENT", kind: "INVALID" },
+        { name: "WebSocketError", id: "INVALID_ARGUMENT", kind: "INVALID" },
         `code ${code}`,
       );
     }
     t.throws(
       () => h.engine.close("1000" as unknown as number, "", h.now),
-      { kind: "INVALID", message: /must be a number/ },
+      { name: "WebSocketError", kind: "INVALID", message: /must be a number/ },
       "a string code is told to be a number",
     );
-    t.throws(() => h.engine.close(1000, "x".repeat(124), h.now), { kind: "INVALID" }, "124-byte reason");
-    t.throws(() => h.engine.close(1000, "\ud800", h.now), { kind: "INVALID" }, "lone surrogate");
+    t.throws(
+      () => h.engine.close(1000, "x".repeat(124), h.now),
+      { name: "WebSocketError", kind: "INVALID" },
+      "124-byte reason",
+    );
+    t.throws(
+      () => h.engine.close(1000, "\ud800", h.now),
+      { name: "WebSocketError", kind: "INVALID" },
+      "lone surrogate",
+    );
     t.same(h.written(), []);
     t.equal(h.engine.state, "OPEN");
     for (const code of [1000, 1001, 1003, 1007, 1014, 3000, 4999]) {

@@ -112,8 +112,11 @@ t.test(
 
 t.test("ping(): arguments are checked before anything is written", async (t) => {
   const h = new Harness();
-  t.throws(() => h.engine.ping("x".repeat(126), "p", h.now), { kind: "INVALID" });
-  t.throws(() => h.engine.ping(42 as unknown as string, "p", h.now), { kind: "INVALID" });
+  t.throws(() => h.engine.ping("x".repeat(126), "p", h.now), { name: "WebSocketError", kind: "INVALID" });
+  t.throws(() => h.engine.ping(42 as unknown as string, "p", h.now), {
+    name: "WebSocketError",
+    kind: "INVALID",
+  });
   t.same(h.written(), []);
 });
 
