@@ -152,7 +152,7 @@ t.test(
     t.equal(codeOf(h.written()[0]!), 1011);
     h.transportClosed();
     t.match(h.info, { code: 1011, error: { id: "INTERNAL_ERROR" } });
-    t.equal((h.info?.error?.cause as Error).name, "RangeError");
+    t.equal((h.info!.error!.cause as Error).name, "RangeError");
   },
 );
 

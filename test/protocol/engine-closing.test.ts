@@ -247,7 +247,7 @@ t.test(
     reset.engine.transportError(new Error("read ECONNRESET"));
     reset.transportClosed();
     t.match(reset.info, { code: 1006, clean: false, error: { id: "CONNECTION_RESET", retryable: true } });
-    t.equal((reset.info?.error?.cause as Error).message, "read ECONNRESET");
+    t.equal((reset.info!.error!.cause as Error).message, "read ECONNRESET");
   },
 );
 
