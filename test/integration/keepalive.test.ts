@@ -19,6 +19,7 @@ t.test("a peer that stops answering pings is detected within keepalive + keepali
   t.equal(info.code, 1006);
   t.equal(info.clean, false);
   t.equal(info.error?.kind, "TIMEOUT");
+  t.equal(info.error?.id, "KEEPALIVE_TIMEOUT");
   t.equal(info.error?.retryable, true);
   t.ok(elapsed >= 250 && elapsed < 1500, `failed after ${elapsed} ms (bound 250 ms)`);
   const late = await client.send("x").then(
@@ -26,6 +27,7 @@ t.test("a peer that stops answering pings is detected within keepalive + keepali
     (e: websocket.WebSocketError) => e,
   );
   t.equal(late?.kind, "INTERNAL", "a send after the failure: the client is closed (API.md)");
+  t.equal(late?.id, "CLIENT_CLOSED");
   t.equal(
     (late?.cause as websocket.WebSocketError | undefined)?.kind,
     "TIMEOUT",

@@ -23,7 +23,13 @@ async function closeCodeFor(bytes: Buffer, options: websocket.ConnectOptions = {
     conn.end();
     const info = await client.closed;
     if (info.clean) throw new Error("a failed connection must not be reported as clean");
-    return closeCodeOf(close);
+    const code = closeCodeOf(close);
+    // The error names what failed, and its identifier is the one behind the code sent.
+    const expected = { 1002: "PROTOCOL_ERROR", 1007: "INVALID_UTF8", 1009: "MESSAGE_TOO_LARGE" }[code];
+    if (info.error?.id !== expected) throw new Error(`close ${code} reported as ${info.error?.id}`);
+    if (info.code !== code || info.error?.code !== code)
+      throw new Error(`close ${code} reported as ${info.code}`);
+    return code;
   } finally {
     await peer.close();
   }

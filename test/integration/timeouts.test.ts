@@ -15,6 +15,7 @@ t.test("read_timeout fails a silent connection with TIMEOUT (retryable) and 1006
   const elapsed = Date.now() - started;
   t.equal(info.code, 1006);
   t.equal(info.error?.kind, "TIMEOUT");
+  t.equal(info.error?.id, "READ_TIMEOUT");
   t.equal(info.error?.retryable, true);
   t.ok(elapsed >= 140 && elapsed < 1500, `after ${elapsed} ms`);
 });
@@ -63,4 +64,5 @@ t.test("write_timeout fails a send the peer never reads, and the connection with
   const info = await client.closed;
   t.equal(info.code, 1006);
   t.equal(info.error?.kind, "TIMEOUT");
+  t.equal(info.error?.id, "WRITE_TIMEOUT");
 });

@@ -96,7 +96,12 @@ t.test("close codes and reasons travel both ways", async (t) => {
   t.same(await seen, [1011, "Processing failed"], "the server saw our code and reason");
   t.same(await a.closed, { code: 1011, reason: "Processing failed", clean: true }, "ws echoes the code");
   t.equal(await a.close(), true, "closing twice resolves true");
-  await t.rejects(a.send("late"), { name: "WebSocketError", kind: "INTERNAL", retryable: false });
+  await t.rejects(a.send("late"), {
+    name: "WebSocketError",
+    kind: "INTERNAL",
+    id: "CLIENT_CLOSED",
+    retryable: false,
+  });
 
   const b = await websocket.connect(peer.url);
   const sb = await peer.connection();
@@ -217,8 +222,8 @@ t.test("an abrupt disconnect closes the channel and reports 1006", async (t) => 
     "what arrived first is still received",
   );
   t.same(await ch.receive(), [undefined, false]);
-  await t.rejects(client.send("x"), { name: "WebSocketError", kind: "INTERNAL" });
-  await t.rejects(client.ping(), { name: "WebSocketError", kind: "INTERNAL" });
+  await t.rejects(client.send("x"), { name: "WebSocketError", kind: "INTERNAL", id: "CLIENT_CLOSED" });
+  await t.rejects(client.ping(), { name: "WebSocketError", kind: "INTERNAL", id: "CLIENT_CLOSED" });
 });
 
 t.test(
