@@ -160,7 +160,9 @@ class Wire implements EngineHost<Pending> {
       },
       Math.max(0, at - Date.now()),
     );
-    this.#timer.unref();
+    // While open, the stream keeps the process alive. Once closing, the deadline must, too: a
+    // stream that is paused (a full channel) and not writing holds no active handle.
+    if (this.engine.state === "OPEN") this.#timer.unref();
   }
 
   shutdown(how: "end" | "destroy"): void {

@@ -128,3 +128,26 @@ t.test("write_timeout: sends coalesced in one tick each report their own frame",
   t.equal(info.error?.id, "WRITE_TIMEOUT");
   conn.socket.destroy();
 });
+
+t.test("close() waiting on a paused socket keeps the process alive until close_timeout", async (t) => {
+  const { spawn } = await import("node:child_process");
+  const peer = await RawPeer.start();
+  t.teardown(() => peer.close());
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", new URL("../helpers/close-paused-child.ts", import.meta.url).pathname, peer.url],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const conn = await peer.connection();
+  // Messages the client never reads, and no answer to its Close.
+  void conn.write(
+    Buffer.concat(Array.from({ length: 100 }, () => serverFrame(BINARY, Buffer.alloc(16 * 1024)))),
+  );
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => {
+    out += c.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  t.equal(code, 0, "the process ran until closed resolved (13 would mean it exited with close() pending)");
+  t.same(JSON.parse(out || "{}"), { unread: 4, code: 1006, id: "CLOSE_TIMEOUT" });
+});
