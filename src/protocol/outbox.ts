@@ -2,6 +2,11 @@ import { giveFrameMemory, POOLED_FRAME_MIN } from "../framing/frame-memory.js";
 
 /** Below this total, frames written together are joined into one buffer. */
 export const COALESCE_BYTES = 64 * 1024;
+/**
+ * Pongs that may wait unwritten, each for its own ping (Autobahn 2.10 sends ten pings in a row
+ * and expects ten pongs). Past this, a newer pong replaces the newest waiting one.
+ */
+export const MAX_OWED_PONGS = 32;
 
 /** Frames handed to the transport in one write, with the tokens to settle when it completes. */
 export interface Batch<T> {
@@ -13,10 +18,11 @@ export interface Batch<T> {
 }
 
 /**
- * The frames waiting to be written, in order, with one write under way at most. A pong owed
- * and not yet handed out is replaced by a newer one (RFC 6455 §5.5.3 lets a pong answer only the
- * latest ping), so a peer flooding pings and never reading owes us one pong, not millions.
- * Frames of 64 KiB or more go out one per write, so each send's outcome is its own frame's.
+ * The frames waiting to be written, in order, with one write under way at most. At most
+ * MAX_OWED_PONGS pongs wait unwritten; past that a newer pong replaces the newest waiting one
+ * (RFC 6455 §5.5.3 lets a pong answer only the latest ping), so a peer flooding pings and never
+ * reading owes us a few pongs, not millions. Frames of 64 KiB or more go out one per write, so
+ * each send's outcome is its own frame's.
  */
 export class Outbox<T> {
   private frames: Buffer[] = [];
@@ -25,8 +31,8 @@ export class Outbox<T> {
   private head = 0;
   /** Bytes queued, not counting the write under way. */
   private queuedBytes = 0;
-  /** Index of a pong not yet handed out, or -1. */
-  private pongAt = -1;
+  /** Indexes (into `frames`) of the pongs not yet handed out, oldest first. */
+  private pongs: number[] = [];
   private flight: Batch<T> | undefined;
 
   /** Bytes queued and under way. */
@@ -55,15 +61,22 @@ export class Outbox<T> {
     this.queuedBytes += frame.length;
   }
 
-  /** Queues a pong, or replaces the one still waiting. */
+  /** Queues a pong, or, with MAX_OWED_PONGS already waiting, replaces the newest of them. */
   pushPong(frame: Buffer, now: number): void {
-    if (this.pongAt >= this.head) {
-      this.queuedBytes += frame.length - this.frames[this.pongAt]!.length;
-      this.frames[this.pongAt] = frame;
+    const pongs = this.pongs;
+    if (pongs.length >= MAX_OWED_PONGS) {
+      const at = pongs[pongs.length - 1]!;
+      this.queuedBytes += frame.length - this.frames[at]!.length;
+      this.frames[at] = frame;
       return;
     }
-    this.pongAt = this.frames.length;
+    pongs.push(this.frames.length);
     this.push(frame, undefined, now);
+  }
+
+  /** Pongs waiting to be handed out. */
+  get owedPongs(): number {
+    return this.pongs.length;
   }
 
   /** Hands out the next write: small frames joined up to COALESCE_BYTES, or one large frame. */
@@ -85,10 +98,10 @@ export class Outbox<T> {
       this.tokens = [];
       this.times = [];
       this.head = 0;
-      this.pongAt = -1;
+      this.pongs = [];
     } else {
       this.head = end;
-      if (this.pongAt < end) this.pongAt = -1;
+      while (this.pongs.length > 0 && this.pongs[0]! < end) this.pongs.shift();
     }
     this.queuedBytes -= total;
     const data = taken.length === 1 ? taken[0]! : Buffer.concat(taken, total);
@@ -118,7 +131,7 @@ export class Outbox<T> {
     this.tokens = [];
     this.times = [];
     this.head = 0;
-    this.pongAt = -1;
+    this.pongs = [];
     this.queuedBytes = 0;
     return tokens;
   }

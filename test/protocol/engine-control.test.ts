@@ -1,6 +1,7 @@
 // Control frames, RFC 6455 §5.5.2 and §5.5.3, and the engine's timers, with bytes and a fake clock.
 import t from "tap";
 import { KEEPALIVE_PAYLOAD } from "../../src/protocol/engine.js";
+import { MAX_OWED_PONGS } from "../../src/protocol/outbox.js";
 import { Harness } from "../helpers/engine-harness.js";
 import { binary, close, continuation, ping, pong, text } from "../helpers/frames.js";
 
@@ -41,31 +42,48 @@ t.test(
   },
 );
 
-t.test("§5.5.3 an owed pong replaces an older one not yet written: a ping flood owes one pong", async (t) => {
+t.test("§5.5.2 ten pings in one read get ten pongs, in order (Autobahn 2.10)", async (t) => {
   const h = new Harness();
   h.autoWrite = false;
-  const flood = Buffer.concat(Array.from({ length: 10_000 }, (_, i) => ping(`ping ${i}`.padEnd(125, "."))));
-  h.receive(flood);
-  t.ok(h.engine.bufferedAmount <= 125 + 6, `one pong waits (${h.engine.bufferedAmount} bytes)`);
+  h.receive(Buffer.concat(Array.from({ length: 10 }, (_, i) => ping(`payload-${i}`))));
   h.flush();
-  const frames = h.written();
-  t.equal(frames.length, 1);
-  t.match(frames[0]!.payload.toString(), /^ping 9999\./, "it answers the latest ping");
+  t.same(
+    h.written().map((f) => [f.opcode, f.payload.toString()]),
+    Array.from({ length: 10 }, (_, i) => [PONG, `payload-${i}`]),
+  );
 });
 
-t.test("§5.5.3 a pong owed while a write is under way waits behind it, replaced by newer ones", async (t) => {
+t.test(
+  "§5.5.3 a ping flood owes at most MAX_OWED_PONGS pongs: a newer one replaces the newest waiting",
+  async (t) => {
+    const h = new Harness();
+    h.autoWrite = false;
+    const flood = Buffer.concat(Array.from({ length: 10_000 }, (_, i) => ping(`ping ${i}`.padEnd(125, "."))));
+    h.receive(flood);
+    t.ok(h.engine.bufferedAmount <= MAX_OWED_PONGS * (125 + 6), `${h.engine.bufferedAmount} bytes wait`);
+    h.flush();
+    const frames = h.written();
+    t.equal(frames.length, MAX_OWED_PONGS);
+    t.match(frames[0]!.payload.toString(), /^ping 0\./, "the first pongs answer their own pings");
+    t.match(
+      frames[MAX_OWED_PONGS - 1]!.payload.toString(),
+      /^ping 9999\./,
+      "the last answers the latest ping",
+    );
+  },
+);
+
+t.test("§5.5.3 pongs owed while a write is under way wait behind it, bounded the same way", async (t) => {
   const h = new Harness();
   h.autoWrite = false;
   h.engine.send("first", undefined, "s", h.now);
   t.ok(h.engine.takeOutput(), "the send is being written");
-  h.receive(Buffer.concat([ping("a"), ping("b"), ping("c")]));
+  h.receive(Buffer.concat(Array.from({ length: 100 }, (_, i) => ping(`${i}`))));
   h.engine.written(undefined);
   h.flush();
-  const frames = h.written();
-  t.same(
-    frames.map((f) => f.payload.toString()),
-    ["c"],
-  );
+  const pongs = h.written().map((f) => f.payload.toString());
+  t.equal(pongs.length, MAX_OWED_PONGS);
+  t.equal(pongs[pongs.length - 1], "99");
 });
 
 t.test(
