@@ -1,8 +1,9 @@
 export type { ReceiveCase, Received, Selected } from "./channel/channel.js";
 export { after, Channel, select } from "./channel/channel.js";
-export type { CloseInfo, Message } from "./client/client.js";
+export type { ClientStats, CloseInfo, Message } from "./client/client.js";
 export { Client } from "./client/client.js";
 export { connect } from "./client/connect.js";
+export { DIAGNOSTICS_CHANNELS } from "./client/diagnostics.js";
 export type { ReconnectOptions } from "./client/reconnect.js";
 export { reconnect } from "./client/reconnect.js";
 export type { ErrorId, ErrorKind, WebSocketErrorOptions } from "./errors/errors.js";
@@ -22,3 +23,4 @@ export {
   TYPE_PONG,
   TYPE_TEXT,
 } from "./protocol/constants.js";
+export type { EngineStats } from "./protocol/types.js";

@@ -6,9 +6,25 @@ import type { ResolvedOptions } from "../options/options.js";
 import { COMPRESSION } from "../protocol/constants.js";
 import { Engine } from "../protocol/engine.js";
 import type { Batch } from "../protocol/outbox.js";
-import type { CloseInfo, CodecJob, EngineConfig, EngineHost, Message } from "../protocol/types.js";
+import type {
+  CloseInfo,
+  CodecJob,
+  EngineConfig,
+  EngineHost,
+  EngineStats,
+  Message,
+} from "../protocol/types.js";
+import { diagnostics } from "./diagnostics.js";
 
 export type { CloseInfo, Message } from "../protocol/types.js";
+
+/** What `client.stats()` gives. */
+export interface ClientStats extends EngineStats {
+  /** Bytes on the wire per byte of payload received: below 1 when compression helps; 1 without it. */
+  readonly compressionRatioIn: number;
+  /** The same for what was sent. */
+  readonly compressionRatioOut: number;
+}
 
 /** How long to wait, after both Close frames, for the server to end TCP first (§7.1.1). */
 const TCP_END_TIMEOUT_MS = 1000;
@@ -90,7 +106,11 @@ class Wire implements EngineHost<Pending> {
   #closeWaiters: Pending[] = [];
   #resolveClosed: (info: CloseInfo) => void;
 
-  constructor(init: ClientInit, resolveClosed: (info: CloseInfo) => void) {
+  /** The public object, for diagnostics subscribers to tell connections apart. */
+  readonly client: Client;
+
+  constructor(client: Client, init: ClientInit, resolveClosed: (info: CloseInfo) => void) {
+    this.client = client;
     this.#stream = init.socket;
     this.#resolveClosed = resolveClosed;
     this.engine = new Engine(this, engineConfig(init), Date.now());
@@ -111,11 +131,29 @@ class Wire implements EngineHost<Pending> {
 
   // ---- EngineHost ----
 
-  message(message: Message): boolean {
+  message(message: Message, size: number, wireSize: number): boolean {
+    if (diagnostics.messageIn.hasSubscribers) {
+      diagnostics.messageIn.publish({
+        client: this.client,
+        type: message.type,
+        size,
+        compressedSize: wireSize,
+      });
+    }
     const inbox = this.inbox;
     const before = inbox.length;
     inbox.send(message);
     return inbox.length > before;
+  }
+
+  sent(type: "text" | "binary", size: number, wireSize: number): void {
+    if (diagnostics.messageOut.hasSubscribers) {
+      diagnostics.messageOut.publish({ client: this.client, type, size, compressedSize: wireSize });
+    }
+  }
+
+  pong(rtt: number): void {
+    if (diagnostics.pong.hasSubscribers) diagnostics.pong.publish({ client: this.client, rtt });
   }
 
   output(): void {
@@ -171,6 +209,10 @@ class Wire implements EngineHost<Pending> {
   }
 
   closed(info: CloseInfo): void {
+    if (diagnostics.close.hasSubscribers) {
+      const { code, reason, clean, error } = info;
+      diagnostics.close.publish({ client: this.client, code, reason, clean, error });
+    }
     clearTimeout(this.#timer);
     this.#timer = undefined;
     for (const waiter of this.#closeWaiters.splice(0)) waiter.resolve(true);
@@ -222,7 +264,30 @@ export class Client {
     this.closed = new Promise((resolve) => {
       resolveClosed = resolve;
     });
-    wires.set(this, new Wire(init, resolveClosed));
+    wires.set(this, new Wire(this, init, resolveClosed));
+    if (diagnostics.open.hasSubscribers) {
+      diagnostics.open.publish({
+        client: this,
+        url: this.url,
+        protocol: this.protocol,
+        extensions: this.extensions,
+      });
+    }
+  }
+
+  /**
+   * What this connection has counted: messages and bytes in and out (on the wire and as payload,
+   * so `wirePayloadBytesIn / payloadBytesIn` is the compression ratio), and the last ping's round
+   * trip in milliseconds.
+   */
+  stats(): ClientStats {
+    const stats = wires.get(this)!.engine.stats;
+    const ratio = (wire: number, payload: number): number => (payload === 0 ? 1 : wire / payload);
+    return {
+      ...stats,
+      compressionRatioIn: ratio(stats.wirePayloadBytesIn, stats.payloadBytesIn),
+      compressionRatioOut: ratio(stats.wirePayloadBytesOut, stats.payloadBytesOut),
+    };
   }
 
   /** The receive channel (the same object on every call). It closes once the connection has closed and every message received before has been taken. */

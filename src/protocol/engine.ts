@@ -17,6 +17,7 @@ import type {
   EngineConfig,
   EngineHost,
   EngineState,
+  EngineStats,
   MaskSource,
   Message,
 } from "./types.js";
@@ -44,12 +45,27 @@ interface OutSlot<T> extends Slot<Buffer> {
 interface InSlot extends Slot<Message> {
   readonly opcode: number;
   size: number;
+  readonly wireSize: number;
 }
 
 interface PendingPing<T> {
   readonly payload: Buffer;
   readonly token: T;
+  readonly sentAt: number;
   readonly deadline: number;
+}
+
+/** Counters of `EngineStats`, kept as plain fields: one addition per event. */
+class Counters {
+  messagesIn = 0;
+  messagesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  payloadBytesIn = 0;
+  payloadBytesOut = 0;
+  wirePayloadBytesIn = 0;
+  wirePayloadBytesOut = 0;
+  lastRtt: number | undefined = undefined;
 }
 
 /** What ended or is ending the connection, with the close code it causes. */
@@ -96,8 +112,11 @@ export class Engine<T> {
 
   /** Opcodes of messages being compressed in the thread pool, by their job's promise. */
   readonly #pendingOpcodes = new WeakMap<Promise<Buffer>, number>();
+  /** Whether messages being compressed there are text, and their size before compression. */
+  readonly #pendingSends = new WeakMap<Promise<Buffer>, { text: boolean; size: number }>();
 
   #pings: PendingPing<T>[] = [];
+  readonly #counters = new Counters();
   #pingSequence = 0;
 
   #lastRead = 0;
@@ -155,6 +174,11 @@ export class Engine<T> {
     return this.#outbox.bytes + this.#outboundBytes;
   }
 
+  /** What has been counted since the connection opened. */
+  get stats(): EngineStats {
+    return { ...this.#counters };
+  }
+
   /** Bytes received and not yet parsed (kept while reading is stopped). */
   get heldBytes(): number {
     return this.#parser.heldBytes;
@@ -166,6 +190,7 @@ export class Engine<T> {
   receiveData(chunk: Buffer, now: number): void {
     if (this.#state === "CLOSED") return;
     this.#lastRead = now;
+    this.#counters.bytesIn += chunk.length;
     try {
       this.#parser.push(chunk);
     } catch (error) {
@@ -235,8 +260,8 @@ export class Engine<T> {
       this.#failOurs("INTERNAL_ERROR", `compression failed: ${(error as Error).message}`, error);
       throw this.#failure!.error;
     }
-    const size = frame instanceof Promise ? this.#byteSize(data) : frame.length;
-    if (!this.#fits(size)) {
+    const size = this.#byteSize(data);
+    if (!this.#fits(frame instanceof Promise ? size : frame.length)) {
       const limit = this.#config.writeLimit;
       this.#abort(
         "OUTGOING_OVERFLOW",
@@ -244,6 +269,12 @@ export class Engine<T> {
       );
       throw this.#failure!.error;
     }
+    const counters = this.#counters;
+    counters.messagesOut++;
+    counters.payloadBytesOut += size;
+    const text = typeof data === "string" ? type !== BINARY : type === TEXT;
+    if (frame instanceof Promise) this.#pendingSends.set(frame, { text, size });
+    else this.#sent(text, size, frame);
     this.#queueInOrder(frame, token, size, now);
   }
 
@@ -263,7 +294,7 @@ export class Engine<T> {
     if (payload.length > 125) throw invalid("ping data is longer than 125 bytes");
     if (this.#closeSent || this.#state === "CLOSED") throw this.#gone();
     const deadline = now + this.#config.pingTimeout;
-    this.#pings.push({ payload, token, deadline });
+    this.#pings.push({ payload, token, sentAt: now, deadline });
     this.#arm(deadline);
     this.#queueControl(OP_PING, payload, now);
   }
@@ -333,6 +364,7 @@ export class Engine<T> {
       this.transportError(error);
       return;
     }
+    this.#counters.bytesOut += this.#outbox.inFlight?.data.length ?? 0;
     for (const token of this.#outbox.written()) if (token !== undefined) this.#host.settle(token, undefined);
     if (this.#outbox.waiting) this.#host.output();
   }
@@ -417,8 +449,9 @@ export class Engine<T> {
     return {
       message: (opcode, payload, compressed, text) => {
         if (compressed) this.#inflate(opcode, payload);
-        else if (text === undefined) this.#accept({ type: "binary", data: payload }, payload.length);
-        else this.#accept({ type: "text", data: text }, payload.length);
+        else if (text === undefined)
+          this.#accept({ type: "binary", data: payload }, payload.length, payload.length);
+        else this.#accept({ type: "text", data: text }, payload.length, payload.length);
       },
       ping: (payload) => {
         if (!this.#closeSent) this.#queuePong(payload);
@@ -440,13 +473,17 @@ export class Engine<T> {
   }
 
   /** Takes a received message in order: behind any still being decompressed. */
-  #accept(message: Message, size: number): void {
-    if (this.#inbound.length === 0) this.#deliver(message, size);
-    else this.#inbound.push({ ready: true, value: message, job: undefined, opcode: 0, size });
+  #accept(message: Message, size: number, wireSize: number): void {
+    if (this.#inbound.length === 0) this.#deliver(message, size, wireSize);
+    else this.#inbound.push({ ready: true, value: message, job: undefined, opcode: 0, size, wireSize });
   }
 
-  #deliver(message: Message, size: number): void {
-    if (!this.#host.message(message)) return;
+  #deliver(message: Message, size: number, wireSize: number): void {
+    const counters = this.#counters;
+    counters.messagesIn++;
+    counters.payloadBytesIn += size;
+    counters.wirePayloadBytesIn += wireSize;
+    if (!this.#host.message(message, size, wireSize)) return;
     this.#unread++;
     this.#unreadBytes += size;
     this.#unreadSizes.push(size);
@@ -491,11 +528,18 @@ export class Engine<T> {
     }
     if (!(result instanceof Promise)) {
       const message = this.#toMessage(opcode, result);
-      if (message !== undefined) this.#accept(message, result.length);
+      if (message !== undefined) this.#accept(message, result.length, payload.length);
       return;
     }
     const job: CodecJob = { work: result };
-    this.#inbound.push({ ready: false, value: undefined, job, opcode, size: payload.length });
+    this.#inbound.push({
+      ready: false,
+      value: undefined,
+      job,
+      opcode,
+      size: payload.length,
+      wireSize: payload.length,
+    });
     this.#checkRoom();
     this.#host.job(job);
   }
@@ -529,7 +573,7 @@ export class Engine<T> {
     const queue = this.#inbound;
     while (queue.length > 0 && queue[0]!.ready) {
       const slot = queue.shift()!;
-      if (slot.value !== undefined) this.#deliver(slot.value, slot.size);
+      if (slot.value !== undefined) this.#deliver(slot.value, slot.size, slot.wireSize);
     }
     if (queue.length > 0) return;
     if (this.#state === "CLOSED") {
@@ -546,11 +590,20 @@ export class Engine<T> {
   }
 
   #onPong(payload: Buffer): void {
+    if (this.#keepalivePingedAt !== 0 && payload.equals(KEEPALIVE_PAYLOAD)) {
+      this.#rtt(this.#lastRead - this.#keepalivePingedAt);
+    }
     const pings = this.#pings;
     const index = pings.findIndex((p) => p.payload.equals(payload));
     if (index < 0) return;
     // A pong may answer only the latest of several pings (RFC 6455 §5.5.3): it settles the earlier ones too.
+    this.#rtt(this.#lastRead - pings[index]!.sentAt);
     for (const ping of pings.splice(0, index + 1)) this.#host.settle(ping.token, undefined);
+  }
+
+  #rtt(rtt: number): void {
+    this.#counters.lastRtt = rtt;
+    this.#host.pong(rtt);
   }
 
   /** Keep-alive at `now`; false when it failed the connection. */
@@ -641,7 +694,18 @@ export class Engine<T> {
 
   #deflated(job: CodecJob, payload: Buffer): Buffer {
     const opcode = this.#pendingOpcodes.get(job.work) ?? OP_BINARY;
-    return encodeFrame({ opcode, rsv1: true }, payload, this.#masks.bytes, this.#masks.next());
+    const frame = encodeFrame({ opcode, rsv1: true }, payload, this.#masks.bytes, this.#masks.next());
+    const send = this.#pendingSends.get(job.work);
+    if (send !== undefined) this.#sent(send.text, send.size, frame);
+    return frame;
+  }
+
+  /** Counts a data frame queued and tells the host. */
+  #sent(text: boolean, size: number, frame: Buffer): void {
+    // The payload is the frame less its header (2, 4 or 10 bytes, and the 4-byte mask).
+    const wireSize = frame.length - (frame.length - 6 < 126 ? 6 : frame.length - 8 < 0x10000 ? 8 : 14);
+    this.#counters.wirePayloadBytesOut += wireSize;
+    this.#host.sent(text ? "text" : "binary", size, wireSize);
   }
 
   #byteSize(data: string | Uint8Array | ArrayBuffer): number {

@@ -78,8 +78,16 @@ export interface CodecJob {
  * inputs. `T` is the host's token for an operation awaiting an outcome (a send, a ping).
  */
 export interface EngineHost<T> {
-  /** A message for the application. Returns whether it was left waiting (false: a receiver took it at once). */
-  message(message: Message): boolean;
+  /**
+   * A message for the application: `size` its payload bytes, `wireSize` its payload bytes on the
+   * wire (smaller when it came compressed). Returns whether it was left waiting (false: a receiver
+   * took it at once).
+   */
+  message(message: Message, size: number, wireSize: number): boolean;
+  /** A data message was queued to be written: `size` its payload bytes, `wireSize` as framed (compressed). */
+  sent(type: "text" | "binary", size: number, wireSize: number): void;
+  /** A pong answered one of our pings (ours or keep-alive's) after `rtt` milliseconds. */
+  pong(rtt: number): void;
   /** Frames wait in the outbox: call `takeOutput` when the transport can take more. */
   output(): void;
   /** The outcome of a send (written to the transport, or failed) or of a ping (its pong came, or not). */
@@ -98,4 +106,22 @@ export interface EngineHost<T> {
   closed(info: CloseInfo): void;
   /** No message will follow. */
   ended(): void;
+}
+
+/** What an engine has counted since the connection opened. */
+export interface EngineStats {
+  /** Data messages received and sent. */
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+  /** Bytes read from and written to the transport: frames, headers and control frames included. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Payload bytes of data messages, after decompression (in) and before compression (out). */
+  readonly payloadBytesIn: number;
+  readonly payloadBytesOut: number;
+  /** Payload bytes of data messages as they were on the wire. */
+  readonly wirePayloadBytesIn: number;
+  readonly wirePayloadBytesOut: number;
+  /** The round trip of the last ping answered, in milliseconds; undefined before any. */
+  readonly lastRtt: number | undefined;
 }

@@ -88,6 +88,10 @@ export class Harness implements EngineHost<string> {
   autoWrite = true;
 
   readonly messages: Message[] = [];
+  /** Each message's payload size and size on the wire. */
+  readonly sizes: [size: number, wireSize: number][] = [];
+  readonly sends: [type: string, size: number, wireSize: number][] = [];
+  readonly rtts: number[] = [];
   readonly settled: [token: string, error: WebSocketError | undefined][] = [];
   readonly jobs: CodecJob[] = [];
   readonly shutdowns: ("end" | "destroy")[] = [];
@@ -103,9 +107,18 @@ export class Harness implements EngineHost<string> {
     this.engine = new Engine(this, testConfig(overrides), this.now);
   }
 
-  message(message: Message): boolean {
+  message(message: Message, size: number, wireSize: number): boolean {
     this.messages.push(message);
+    this.sizes.push([size, wireSize]);
     return this.buffering;
+  }
+
+  sent(type: "text" | "binary", size: number, wireSize: number): void {
+    this.sends.push([type, size, wireSize]);
+  }
+
+  pong(rtt: number): void {
+    this.rtts.push(rtt);
   }
 
   output(): void {
