@@ -127,6 +127,8 @@ export class Engine<T> {
   /** A Close to send once what came before it has been taken: the echo, or our failure's code. */
   #terminal: { code: number } | undefined;
   #terminalAt = NEVER;
+  /** The peer ended TCP after our Close: end ours once the outbox is written. */
+  #endWhenWritten = false;
   /** The earliest time the host was asked to wake us at. */
   #wakeAt = NEVER;
 
@@ -204,8 +206,10 @@ export class Engine<T> {
   receiveEnd(): void {
     if (this.#state === "CLOSED") return;
     if (this.#closeSent) {
-      // The server ended TCP after our Close, as §7.1.1 wants; end our side too.
-      this.#host.shutdown("end");
+      // The server ended TCP after our Close, as §7.1.1 wants; end our side too, once what we
+      // queued (our Close among it) is written.
+      if (this.#outbox.waiting || this.#outbox.inFlight !== undefined) this.#endWhenWritten = true;
+      else this.#host.shutdown("end");
       return;
     }
     // Our Close is still waiting behind messages; it can still be written on the half-open transport.
@@ -367,6 +371,10 @@ export class Engine<T> {
     this.#counters.bytesOut += this.#outbox.inFlight?.data.length ?? 0;
     for (const token of this.#outbox.written()) if (token !== undefined) this.#host.settle(token, undefined);
     if (this.#outbox.waiting) this.#host.output();
+    else if (this.#endWhenWritten) {
+      this.#endWhenWritten = false;
+      this.#host.shutdown("end");
+    }
   }
 
   /** A job handed out by `EngineHost.job` finished: `result` is its output, or the error it failed with. */

@@ -277,3 +277,28 @@ t.test("§7 sends still queued when the connection ends are rejected with why it
     ],
   );
 });
+
+t.test(
+  "§7.1.1 the server's FIN after our Close ends our side only once our queued frames are written",
+  async (t) => {
+    const h = new Harness();
+    h.autoWrite = false;
+    h.engine.send(Buffer.alloc(100 * 1024), undefined, "big", h.now);
+    h.engine.close(1000, "", h.now);
+    const batch = h.engine.takeOutput();
+    t.ok(batch, "the big frame is being written; our Close waits behind it");
+    h.wire.push(batch!.data);
+    h.receive(close(1000));
+    h.engine.receiveEnd();
+    t.same(h.shutdowns, [], "not while our Close is unwritten");
+    h.engine.written(undefined);
+    h.flush();
+    t.same(
+      h.written().map((f) => f.opcode),
+      [0x2, CLOSE],
+    );
+    t.same(h.shutdowns, ["end"]);
+    h.transportClosed();
+    t.same(h.info, { code: 1000, reason: "", clean: true });
+  },
+);
