@@ -1,5 +1,13 @@
-export type { ReceiveCase, Received, Selected } from "./channel/channel.js";
-export { after, Channel, select } from "./channel/channel.js";
+export type {
+  CaseValue,
+  Chan,
+  ReceiveCase,
+  Received,
+  Selected,
+  SelectResult,
+  Timer,
+} from "./channel/channel.js";
+export { after, Channel, chan, select, timer } from "./channel/channel.js";
 export type { CloseInfo, Message } from "./client/client.js";
 export { Client } from "./client/client.js";
 export { connect } from "./client/connect.js";
@@ -10,7 +18,7 @@ export { ERROR_IDS, errors, WebSocketError } from "./errors/errors.js";
 export type { ConnectOptions, Duration, TlsOptions } from "./options/options.js";
 export type { Policy, PolicyUrls } from "./policy/policy.js";
 export { policy } from "./policy/policy.js";
-export type { CompressionMode } from "./protocol/constants.js";
+export type { CloseCode, CompressionMode, RegisteredCloseCode, SendType } from "./protocol/constants.js";
 export {
   BINARY,
   CLOSE_CODES,

@@ -11,7 +11,7 @@ import { FrameParser, type FrameSink } from "../framing/parser.js";
 import { decodeUtf8, isUtf8 } from "../framing/utf8.js";
 import { formatDuration } from "../options/duration.js";
 import type { ResolvedOptions } from "../options/options.js";
-import { BINARY, COMPRESSION, TEXT } from "../protocol/constants.js";
+import { BINARY, type CloseCode, COMPRESSION, type SendType, TEXT } from "../protocol/constants.js";
 
 /** A received message: text as a string, binary as a Buffer. */
 export type Message =
@@ -75,7 +75,7 @@ function closedError(message = "the connection is closed"): WebSocketError {
   return new WebSocketError("INTERNAL", message);
 }
 
-/** Data a negotiated connection starts with. */
+/** @internal Data a negotiated connection starts with. */
 export interface ClientInit {
   readonly socket: Socket;
   /** Bytes that came after the handshake response: the first frames. */
@@ -150,8 +150,12 @@ export class Client {
   /** Outgoing frames behind one still being compressed; empty when nothing is pending. */
   #outbound: OutSlot[] = [];
 
-  /** @internal Clients are made by `connect`. */
-  constructor(init: ClientInit) {
+  /** @internal Clients are made by `connect`; the constructor is private so the published types offer none. */
+  static open(init: ClientInit): Client {
+    return new Client(init);
+  }
+
+  private constructor(init: ClientInit) {
     this.url = init.url;
     this.protocol = init.protocol;
     this.extensions = init.extensions;
@@ -192,11 +196,19 @@ export class Client {
     return this.#inbox.channel;
   }
 
+  /** Closes the connection (code 1000) when an `await using` scope ends; how it ended is in `closed`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close().then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   /**
    * Sends a message: `TEXT` (the default for strings) or `BINARY` (the default for bytes).
    * Resolves `true` once the frame has been handed to the socket.
    */
-  send(data: string | Uint8Array | ArrayBuffer, type?: number): Promise<boolean> {
+  send(data: string | Uint8Array | ArrayBuffer, type?: SendType): Promise<boolean> {
     let frame: Buffer | Promise<Buffer>;
     try {
       if (this.#closeSent || this.#finished) throw this.#gone();
@@ -248,7 +260,8 @@ export class Client {
    * `code` (default 1000) and `reason`; resolves once the connection has ended. Closing again
    * resolves `true`.
    */
-  close(code = 1000, reason = ""): Promise<boolean> {
+  close<const C extends number>(code?: CloseCode<C>, reason?: string): Promise<boolean>;
+  close(code: unknown = 1000, reason: unknown = ""): Promise<boolean> {
     if (typeof code !== "number" || !isValidCloseCode(code)) {
       return quiet(
         Promise.reject(
