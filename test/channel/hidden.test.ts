@@ -4,27 +4,33 @@ import { echo, startWsPeer } from "../helpers/ws-server.js";
 
 t.setTimeout(20_000);
 
-t.test("user code cannot reach the sending side of a client's channel, nor make a Channel or Client", async (t) => {
-  const peer = await startWsPeer({}, echo);
-  t.teardown(() => peer.close());
-  const client = await websocket.connect(peer.url);
-  t.teardown(() => client.close());
-  const ch: object = client.channel();
-  const channelClass: object = websocket.Channel;
+t.test(
+  "user code cannot reach the sending side of a client's channel, nor make a Channel or Client",
+  async (t) => {
+    const peer = await startWsPeer({}, echo);
+    t.teardown(() => peer.close());
+    const client = await websocket.connect(peer.url);
+    t.teardown(() => client.close());
+    const ch: object = client.channel();
+    const channelClass: object = websocket.Channel;
 
-  t.notOk("send" in ch, "the client's channel has no send");
-  t.notOk("close" in ch, "the client's channel has no close");
-  t.same(Object.getOwnPropertyNames(ch), [], "no own properties to reach into");
-  t.notOk("core" in channelClass, "Channel has no static core");
-  t.notOk(Object.getOwnPropertyNames(channelClass).some((name) => /core|make/i.test(name)), "nor any other way in");
-  t.throws(() => Reflect.construct(websocket.Client, []), TypeError, "new Client() throws");
-  t.throws(() => Reflect.construct(websocket.Channel, []), TypeError, "new Channel() throws");
-  t.throws(() => Reflect.construct(websocket.Channel, [{}]), TypeError, "new Channel(fake core) throws");
+    t.notOk("send" in ch, "the client's channel has no send");
+    t.notOk("close" in ch, "the client's channel has no close");
+    t.same(Object.getOwnPropertyNames(ch), [], "no own properties to reach into");
+    t.notOk("core" in channelClass, "Channel has no static core");
+    t.notOk(
+      Object.getOwnPropertyNames(channelClass).some((name) => /core|make/i.test(name)),
+      "nor any other way in",
+    );
+    t.throws(() => Reflect.construct(websocket.Client, []), TypeError, "new Client() throws");
+    t.throws(() => Reflect.construct(websocket.Channel, []), TypeError, "new Channel() throws");
+    t.throws(() => Reflect.construct(websocket.Channel, [{}]), TypeError, "new Channel(fake core) throws");
 
-  // The channel still works as it should.
-  await client.send("still here");
-  t.same(await client.channel().receive(), [{ type: "text", data: "still here" }, true]);
-});
+    // The channel still works as it should.
+    await client.send("still here");
+    t.same(await client.channel().receive(), [{ type: "text", data: "still here" }, true]);
+  },
+);
 
 t.test("await using closes the client when the scope ends, on return and on throw", async (t) => {
   const peer = await startWsPeer({}, echo);
@@ -46,7 +52,11 @@ t.test("await using closes the client when the scope ends, on return and on thro
     throw new Error("boom");
   };
   await t.rejects(failing(), { message: "boom" }, "the scope's own error comes through");
-  t.same(await kept!.closed, { code: 1000, reason: "", clean: true }, "and the client was closed on the way out");
+  t.same(
+    await kept!.closed,
+    { code: 1000, reason: "", clean: true },
+    "and the client was closed on the way out",
+  );
 
   const client = await websocket.connect(peer.url);
   await client.close(4000, "mine");
