@@ -151,6 +151,7 @@ cat > tsconfig.json <<JSON
     "module": "NodeNext",
     "moduleResolution": "NodeNext",
     "strict": true,
+    "exactOptionalPropertyTypes": true,
     "noEmit": true,
     "skipLibCheck": false,
     "typeRoots": ["$root/node_modules/@types"],
