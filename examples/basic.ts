@@ -10,8 +10,7 @@ export async function basics(base: string, log: (line: string) => void): Promise
       read_timeout: "30s",
     });
   } catch (err) {
-    if (websocket.errors.is(err, websocket.errors.PERMISSION_DENIED))
-      log(`Access denied: ${(err as Error).message}`);
+    if (websocket.errors.is(err, websocket.errors.PERMISSION_DENIED)) log(`Access denied: ${err.message}`);
     else if (err instanceof websocket.WebSocketError && err.retryable) log(`Temporary error: ${err.message}`);
     throw err;
   }

@@ -1,4 +1,3 @@
-import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 
 /**
@@ -29,7 +28,7 @@ export async function startDemoServer(port = 0): Promise<DemoServer> {
       }
       let room: string | undefined;
       ws.on("message", (data) => {
-        const msg = JSON.parse(String(data)) as { type: string; room?: string; text?: string };
+        const msg: { type: string; room?: string; text?: string } = JSON.parse(String(data));
         if (msg.type === "join" && msg.room) {
           room = msg.room;
           const members = rooms.get(room) ?? new Set();
@@ -61,7 +60,7 @@ export async function startDemoServer(port = 0): Promise<DemoServer> {
       const prices: Record<string, number> = { "BTC-USD": 97_000, "ETH-USD": 3_400 };
       let ticks = 0;
       ws.on("message", (data) => {
-        const msg = JSON.parse(String(data)) as { action: string; symbols: string[] };
+        const msg: { action: string; symbols: string[] } = JSON.parse(String(data));
         if (msg.action !== "subscribe") return;
         const timer = setInterval(() => {
           for (const symbol of msg.symbols) {
@@ -82,8 +81,10 @@ export async function startDemoServer(port = 0): Promise<DemoServer> {
     }
   });
 
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the demo server has no TCP address");
   return {
-    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `ws://127.0.0.1:${address.port}`,
     async close() {
       for (const timer of timers) clearTimeout(timer);
       for (const client of server.clients) client.terminate();

@@ -7,11 +7,13 @@
 // One span per connection, from open to close (error status when it did not end clean), with an
 // event per ping round trip; one span per dial, with an event per phase. Metrics: messages and
 // payload bytes in and out by type, ping round-trip times, closes by code.
-import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { type Meter, type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
-import type { Client, WebSocketError } from "../src/index.js";
+import { type Client, type MessageEvent, observe, type WebSocketError } from "../src/index.js";
 
-type Event = Record<string, unknown>;
+/** An error in the shape OpenTelemetry records, with its stable identifier for a code. */
+function exception(error: WebSocketError): { name: string; message: string; code: string } {
+  return { name: error.name, message: error.message, code: error.id };
+}
 
 /** Starts turning wschan's events into spans and metrics; returns a function that stops it. */
 export function instrumentWschan(tracer: Tracer, meter: Meter): () => void {
@@ -22,70 +24,56 @@ export function instrumentWschan(tracer: Tracer, meter: Meter): () => void {
 
   const connections = new WeakMap<Client, Span>();
   const dials = new Map<string, Span>();
-
-  const handlers: Record<string, (event: Event) => void> = {
-    "wschan:dial:start": (e) => {
-      dials.set(
-        String(e.url),
-        tracer.startSpan("websocket dial", { attributes: { "url.full": String(e.url) } }),
-      );
-    },
-    "wschan:dial:phase": (e) => {
-      dials.get(String(e.url))?.addEvent(String(e.phase), { "wschan.ms": Number(e.ms) });
-    },
-    "wschan:dial:error": (e) => {
-      const span = dials.get(String(e.url));
-      dials.delete(String(e.url));
-      const error = e.error as WebSocketError;
-      span?.recordException(error);
-      span?.setStatus({ code: SpanStatusCode.ERROR, message: error.id });
-      span?.end();
-    },
-    "wschan:open": (e) => {
-      const url = String(e.url);
-      dials.get(url)?.end();
-      dials.delete(url);
-      const span = tracer.startSpan("websocket connection", {
-        attributes: {
-          "url.full": url,
-          "websocket.protocol": String(e.protocol),
-          "websocket.extensions": String(e.extensions),
-        },
-      });
-      connections.set(e.client as Client, span);
-    },
-    "wschan:message:in": (e) => {
-      messages.add(1, { direction: "in", type: String(e.type) });
-      bytes.add(Number(e.size), { direction: "in", type: String(e.type) });
-    },
-    "wschan:message:out": (e) => {
-      messages.add(1, { direction: "out", type: String(e.type) });
-      bytes.add(Number(e.size), { direction: "out", type: String(e.type) });
-    },
-    "wschan:pong": (e) => {
-      rtt.record(Number(e.rtt));
-      connections.get(e.client as Client)?.addEvent("pong", { "wschan.rtt_ms": Number(e.rtt) });
-    },
-    "wschan:close": (e) => {
-      closes.add(1, { code: Number(e.code), clean: Boolean(e.clean) });
-      const span = connections.get(e.client as Client);
-      if (span === undefined) return;
-      span.setAttribute("websocket.close.code", Number(e.code));
-      if (e.clean !== true) {
-        const error = e.error as WebSocketError | undefined;
-        if (error !== undefined) span.recordException(error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: error?.id ?? "not clean" });
-      }
-      span.end();
-    },
+  const count = (direction: "in" | "out", e: MessageEvent): void => {
+    messages.add(1, { direction, type: e.type });
+    bytes.add(e.size, { direction, type: e.type });
   };
 
-  const listeners = Object.entries(handlers).map(([name, handle]) => {
-    const listener = (message: unknown): void => handle(message as Event);
-    subscribe(name, listener);
-    return [name, listener] as const;
-  });
+  const stops = [
+    observe("wschan:dial:start", (e) => {
+      dials.set(e.url, tracer.startSpan("websocket dial", { attributes: { "url.full": e.url } }));
+    }),
+    observe("wschan:dial:phase", (e) => {
+      dials.get(e.url)?.addEvent(e.phase, { "wschan.ms": e.ms });
+    }),
+    observe("wschan:dial:error", (e) => {
+      const span = dials.get(e.url);
+      dials.delete(e.url);
+      span?.recordException(exception(e.error));
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: e.error.id });
+      span?.end();
+    }),
+    observe("wschan:open", (e) => {
+      dials.get(e.url)?.end();
+      dials.delete(e.url);
+      const span = tracer.startSpan("websocket connection", {
+        attributes: {
+          "url.full": e.url,
+          "websocket.protocol": e.protocol,
+          "websocket.extensions": e.extensions,
+        },
+      });
+      connections.set(e.client, span);
+    }),
+    observe("wschan:message:in", (e) => count("in", e)),
+    observe("wschan:message:out", (e) => count("out", e)),
+    observe("wschan:pong", (e) => {
+      rtt.record(e.rtt);
+      connections.get(e.client)?.addEvent("pong", { "wschan.rtt_ms": e.rtt });
+    }),
+    observe("wschan:close", (e) => {
+      closes.add(1, { code: e.code, clean: e.clean });
+      const span = connections.get(e.client);
+      if (span === undefined) return;
+      span.setAttribute("websocket.close.code", e.code);
+      if (!e.clean) {
+        if (e.error !== undefined) span.recordException(exception(e.error));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: e.error?.id ?? "not clean" });
+      }
+      span.end();
+    }),
+  ];
   return () => {
-    for (const [name, listener] of listeners) unsubscribe(name, listener);
+    for (const stop of stops) stop();
   };
 }

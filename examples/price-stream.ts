@@ -14,15 +14,15 @@ export async function streamPrices(
   let pings = 0;
   while (true) {
     const r = await websocket.select([ch.case_receive(), heartbeat.case_receive()]);
-    if (r.channel === heartbeat) {
+    if (r.index === 1) {
+      // the heartbeat fired
       client.ping(); // keep-alive; its promise may be ignored safely
       pings++;
       heartbeat = websocket.after(heartbeatEvery);
     } else if (!r.ok) {
       break; // connection closed
     } else {
-      const message = r.value as websocket.Message;
-      const price = JSON.parse(String(message.data)) as { symbol: string; value: number };
+      const price: { symbol: string; value: number } = JSON.parse(String(r.value.data));
       updatePrice(price.symbol, price.value);
     }
   }

@@ -1,9 +1,18 @@
-export type { ReceiveCase, Received, Selected } from "./channel/channel.js";
-export { after, Channel, select } from "./channel/channel.js";
+export type {
+  CaseValue,
+  Chan,
+  ReceiveCase,
+  Received,
+  Selected,
+  SelectResult,
+  Timer,
+} from "./channel/channel.js";
+export { after, Channel, chan, select, timer } from "./channel/channel.js";
 export type { ClientStats, CloseInfo, Message } from "./client/client.js";
 export { Client } from "./client/client.js";
 export { connect } from "./client/connect.js";
-export { DIAGNOSTICS_CHANNELS } from "./client/diagnostics.js";
+export type { DiagnosticsEvents, DialPhase, MessageEvent } from "./client/diagnostics.js";
+export { DIAGNOSTICS_CHANNELS, observe } from "./client/diagnostics.js";
 export type { ReconnectOptions } from "./client/reconnect.js";
 export { reconnect } from "./client/reconnect.js";
 export type { ErrorId, ErrorKind, WebSocketErrorOptions } from "./errors/errors.js";
@@ -11,7 +20,7 @@ export { ERROR_IDS, errors, WebSocketError } from "./errors/errors.js";
 export type { ConnectOptions, Duration, TlsOptions } from "./options/options.js";
 export type { Policy, PolicyUrls } from "./policy/policy.js";
 export { policy } from "./policy/policy.js";
-export type { CompressionMode } from "./protocol/constants.js";
+export type { CloseCode, CompressionMode, RegisteredCloseCode, SendType } from "./protocol/constants.js";
 export {
   BINARY,
   CLOSE_CODES,

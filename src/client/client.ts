@@ -3,7 +3,7 @@ import { type Channel, ChannelCore } from "../channel/channel.js";
 import type { DeflateParams } from "../deflate/index.js";
 import type { WebSocketError } from "../errors/errors.js";
 import type { ResolvedOptions } from "../options/options.js";
-import { COMPRESSION } from "../protocol/constants.js";
+import { type CloseCode, COMPRESSION, type SendType } from "../protocol/constants.js";
 import { Engine } from "../protocol/engine.js";
 import type { Batch } from "../protocol/outbox.js";
 import type {
@@ -33,7 +33,7 @@ const TERMINAL_GRACE_MS = 1000;
 /** Ping timeout when no read_timeout is set. */
 const DEFAULT_PING_TIMEOUT_MS = 30_000;
 
-/** Data a negotiated connection starts with. */
+/** @internal Data a negotiated connection starts with. */
 export interface ClientInit {
   /** The byte stream the connection runs over: a TCP or TLS socket, a tunnel, any duplex. */
   readonly socket: Duplex;
@@ -255,8 +255,12 @@ export class Client {
   /** Resolves once the connection has ended, with how it ended. Never rejects. */
   readonly closed: Promise<CloseInfo>;
 
-  /** @internal Clients are made by `connect`. */
-  constructor(init: ClientInit) {
+  /** @internal Clients are made by `connect`; the constructor is private so the published types offer none. */
+  static open(init: ClientInit): Client {
+    return new Client(init);
+  }
+
+  private constructor(init: ClientInit) {
     this.url = init.url;
     this.protocol = init.protocol;
     this.extensions = init.extensions;
@@ -295,6 +299,14 @@ export class Client {
     return wires.get(this)!.inbox.channel;
   }
 
+  /** Closes the client at the end of an `await using` scope; never rejects (how it ended is in `closed`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close().then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   /** Bytes queued to be written and not yet taken by the socket, compressed messages included. */
   get bufferedAmount(): number {
     return wires.get(this)!.engine.bufferedAmount;
@@ -304,7 +316,7 @@ export class Client {
    * Sends a message: `TEXT` (the default for strings) or `BINARY` (the default for bytes).
    * Resolves `true` once the frame has been handed to the socket.
    */
-  send(data: string | Uint8Array | ArrayBuffer, type?: number): Promise<boolean> {
+  send(data: string | Uint8Array | ArrayBuffer, type?: SendType): Promise<boolean> {
     const engine = wires.get(this)!.engine;
     let pending!: Pending;
     const promise = new Promise<boolean>((resolve, reject) => {
@@ -338,10 +350,11 @@ export class Client {
    * `code` (default 1000) and `reason`; resolves once the connection has ended. Closing again
    * resolves `true`.
    */
-  close(code = 1000, reason = ""): Promise<boolean> {
+  close<const C extends number>(code?: CloseCode<C>, reason?: string): Promise<boolean>;
+  close(code: unknown = 1000, reason: unknown = ""): Promise<boolean> {
     const wire = wires.get(this)!;
     try {
-      wire.engine.close(code, reason, Date.now());
+      wire.engine.close(code as number, reason as string, Date.now());
     } catch (error) {
       return rejected(error);
     }

@@ -127,7 +127,7 @@ function handshake(
       socket.off("close", onClose);
       socket.off("end", onClose);
       resolve(
-        new Client({
+        Client.open({
           socket,
           head: result.rest,
           url: target.url.href,

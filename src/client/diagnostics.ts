@@ -1,5 +1,41 @@
 import { channel } from "node:diagnostics_channel";
 import { debuglog } from "node:util";
+import type { WebSocketError } from "../errors/errors.js";
+import type { Client } from "./client.js";
+
+/** A phase of a dial, as `wschan:dial:phase` reports it. */
+export type DialPhase = "dns" | "tcp" | "proxy" | "tls" | "upgrade";
+
+/** The message each diagnostics channel publishes, by channel name. */
+export interface DiagnosticsEvents {
+  readonly "wschan:dial:start": { readonly url: string };
+  readonly "wschan:dial:phase": { readonly url: string; readonly phase: DialPhase; readonly ms: number };
+  readonly "wschan:dial:error": { readonly url: string; readonly error: WebSocketError };
+  readonly "wschan:open": {
+    readonly client: Client;
+    readonly url: string;
+    readonly protocol: string;
+    readonly extensions: string;
+  };
+  readonly "wschan:message:in": MessageEvent;
+  readonly "wschan:message:out": MessageEvent;
+  readonly "wschan:pong": { readonly client: Client; readonly rtt: number };
+  readonly "wschan:close": {
+    readonly client: Client;
+    readonly code: number;
+    readonly reason: string;
+    readonly clean: boolean;
+    readonly error: WebSocketError | undefined;
+  };
+}
+
+/** A data message in or out: `size` its payload bytes, `compressedSize` as on the wire. */
+export interface MessageEvent {
+  readonly client: Client;
+  readonly type: "text" | "binary";
+  readonly size: number;
+  readonly compressedSize: number;
+}
 
 /**
  * The `node:diagnostics_channel` channels wschan publishes on, by documented name. Publishing
@@ -25,7 +61,25 @@ export const diagnostics = Object.freeze({
 });
 
 /** The names, for the README and for subscribers that list them. */
-export const DIAGNOSTICS_CHANNELS = Object.freeze(Object.values(diagnostics).map((c) => String(c.name)));
+export const DIAGNOSTICS_CHANNELS = Object.freeze(
+  Object.values(diagnostics).map((c) => String(c.name) as keyof DiagnosticsEvents),
+);
+
+/**
+ * Subscribes `listener` to one diagnostics channel, with its message typed; returns the function
+ * that unsubscribes it. (Subscribing with `node:diagnostics_channel` directly works the same.)
+ */
+export function observe<K extends keyof DiagnosticsEvents>(
+  name: K,
+  listener: (event: DiagnosticsEvents[K]) => void,
+): () => void {
+  const c = channel(name);
+  const wrapped = (message: unknown): void => listener(message as DiagnosticsEvents[K]);
+  c.subscribe(wrapped);
+  return () => {
+    c.unsubscribe(wrapped);
+  };
+}
 
 const log = debuglog("wschan");
 

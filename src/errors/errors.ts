@@ -10,8 +10,8 @@ export const errors = Object.freeze({
   TIMEOUT: "TIMEOUT",
   /** Cancelled through an `AbortSignal`. Not retryable. */
   CANCELED: "CANCELED",
-  /** Whether `err` is a WebSocketError of the given kind; narrows `err` to `WebSocketError`. */
-  is(err: unknown, kind: ErrorKind): err is WebSocketError {
+  /** Whether `err` is a WebSocketError of the given kind; narrows `err` to a `WebSocketError` of that kind. */
+  is<K extends ErrorKind>(err: unknown, kind: K): err is WebSocketError & { readonly kind: K } {
     return err instanceof WebSocketError && err.kind === kind;
   },
 });

@@ -11,71 +11,71 @@ export type Duration = number | string;
 /** TLS settings for `wss:` URLs. Certificates and host names are verified unless told otherwise. */
 export interface TlsOptions {
   /** Trusted CA certificates, replacing Node's bundled roots. Default: Node's roots. */
-  readonly ca?: NodeTlsOptions["ca"];
+  readonly ca?: NodeTlsOptions["ca"] | undefined;
   /** Client certificate chain (PEM), for servers that ask for one. */
-  readonly cert?: NodeTlsOptions["cert"];
+  readonly cert?: NodeTlsOptions["cert"] | undefined;
   /** Client private key (PEM). */
-  readonly key?: NodeTlsOptions["key"];
+  readonly key?: NodeTlsOptions["key"] | undefined;
   /** Passphrase of `key`. */
-  readonly passphrase?: string;
+  readonly passphrase?: string | undefined;
   /** Server name for SNI and certificate checking. Default: the URL's host name. */
-  readonly servername?: string;
+  readonly servername?: string | undefined;
   /** Whether to verify the server's certificate. Default true; turn off only for tests. */
-  readonly rejectUnauthorized?: boolean;
+  readonly rejectUnauthorized?: boolean | undefined;
   /** Lowest TLS version accepted. Default: Node's ("TLSv1.2"). */
-  readonly minVersion?: NodeTlsOptions["minVersion"];
+  readonly minVersion?: NodeTlsOptions["minVersion"] | undefined;
 }
 
 /** The options of `connect`; every field is optional. */
 export interface ConnectOptions {
   /** Extra handshake headers, names sent as given. Default none. */
-  readonly headers?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
   /** Subprotocols offered, in order of preference. Default none. */
-  readonly protocols?: readonly string[];
+  readonly protocols?: readonly string[] | undefined;
   /** Bound on DNS, TCP, TLS and the handshake together. Default 30 s. */
-  readonly dial_timeout?: Duration;
+  readonly dial_timeout?: Duration | undefined;
   /** Longest silence allowed between incoming frames once open. Default none. */
-  readonly read_timeout?: Duration;
+  readonly read_timeout?: Duration | undefined;
   /** Bound on one send, ping or close being handed to the socket. Default none. */
-  readonly write_timeout?: Duration;
+  readonly write_timeout?: Duration | undefined;
   /** permessage-deflate mode, one of `COMPRESSION`. Default `COMPRESSION.DISABLED`. */
-  readonly compression?: CompressionMode;
+  readonly compression?: CompressionMode | undefined;
   /** Messages smaller than this are sent uncompressed (0–100 MiB). Default 0: 128 B with context takeover, 512 B without. */
-  readonly compression_threshold?: number;
+  readonly compression_threshold?: number | undefined;
   /** Largest incoming message in bytes, after decompression, inclusive (0–128 MiB). Default 0: 16 MiB. */
-  readonly read_limit?: number;
+  readonly read_limit?: number | undefined;
   /** Messages buffered in the receive channel before the socket is paused (1–10000). Default 32. */
-  readonly channel_capacity?: number;
+  readonly channel_capacity?: number | undefined;
   /** Ping after this long without receiving anything; fail the connection (TIMEOUT) when still nothing comes. Default none. */
-  readonly keepalive?: Duration;
+  readonly keepalive?: Duration | undefined;
   /** How long to wait after a keep-alive ping before failing the connection. Default: equal to `keepalive`. */
-  readonly keepalive_timeout?: Duration;
+  readonly keepalive_timeout?: Duration | undefined;
   /** TLS settings for `wss:`. */
-  readonly tls?: TlsOptions;
+  readonly tls?: TlsOptions | undefined;
   /**
    * An HTTP proxy, `http://[user:pass@]host:port` (port 80 when omitted), reached with CONNECT;
    * TLS for `wss:` runs inside the tunnel. Default none: connect directly.
    */
-  readonly proxy?: string | URL;
+  readonly proxy?: string | URL | undefined;
   /** Cancels the dial (CANCELED) when aborted; once open, aborting closes the connection with 1001. Default none. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** A policy for this connection, applied on top of `websocket.policy`: it can only narrow it. Default none. */
-  readonly policy?: Policy;
+  readonly policy?: Policy | undefined;
 
   // ---- bounds and the closing handshake ----
   /**
    * Bytes of received messages left unread in the channel before the socket is paused (64 KiB –
    * 1 GiB), beside `channel_capacity`'s count. Default 16 MiB; once our Close is sent, twice that.
    */
-  readonly channel_byte_limit?: number;
+  readonly channel_byte_limit?: number | undefined;
   /**
    * Bytes waiting to be written (queued messages and the write under way) before the connection
    * fails with OUTGOING_OVERFLOW (64 KiB – 1 GiB): the peer is not reading. A message larger than
    * this is still sent when nothing else waits. Default 64 MiB.
    */
-  readonly write_limit?: number;
+  readonly write_limit?: number | undefined;
   /** How long to wait for the server's Close after sending ours, then fail with CLOSE_TIMEOUT (1006). Default 5 s. */
-  readonly close_timeout?: Duration;
+  readonly close_timeout?: Duration | undefined;
 }
 
 export const MiB = 1024 * 1024;

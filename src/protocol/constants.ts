@@ -54,3 +54,38 @@ export const CLOSE_CODES = Object.freeze({
   /** 1013: the server is overloaded; try again later. */
   TRY_AGAIN_LATER: 1013,
 } as const);
+
+/** The `type` argument of `client.send`: `TEXT` (1) or `BINARY` (2). */
+export type SendType = typeof TEXT | typeof BINARY;
+
+/** The codes of 1000–1014 that an endpoint may send (1004–1006 are reserved or report-only). */
+export type RegisteredCloseCode =
+  | 1000
+  | 1001
+  | 1002
+  | 1003
+  | 1007
+  | 1008
+  | 1009
+  | 1010
+  | 1011
+  | 1012
+  | 1013
+  | 1014;
+
+type Digit = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+/** 3000–4999 as text: the codes registered with IANA (3xxx) or private to an application (4xxx). */
+type ApplicationCloseCodeText = `${3 | 4}${Digit}${Digit}${Digit}`;
+
+/**
+ * The close code argument of `client.close`. A literal the type system can see is checked:
+ * `close(4000)` compiles, `close(2000)` does not, and its error names the codes allowed. A
+ * `number` computed at run time is accepted here and checked when the call runs (INVALID).
+ */
+export type CloseCode<C extends number = number> = number extends C
+  ? number
+  : C extends RegisteredCloseCode
+    ? C
+    : `${C}` extends ApplicationCloseCodeText
+      ? C
+      : "a close code that can be sent: 1000-1003, 1007-1014 or 3000-4999";

@@ -66,7 +66,7 @@ t.test(
         .reduce((sum, p) => sum + (p.value as number), 0);
     t.equal(count("out"), 2);
     t.equal(count("in"), 2);
-    t.equal((points("wschan.ping.rtt")[0]?.value as { count: number }).count, 1);
+    t.equal((points("wschan.ping.rtt")[0]!.value as { count: number }).count, 1);
     t.match(points("wschan.closes")[0], { attributes: { code: 1000, clean: true }, value: 1 });
   },
 );
