@@ -16,6 +16,9 @@ const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
+/** Where a class made by `WebSocket.configure` keeps its options; not part of the public surface. */
+const CONFIGURED: unique symbol = Symbol("wschan configured options");
+
 type Handler = ((this: WebSocket, event: Event) => unknown) | null;
 
 /** One message given to `send`, kept in order until the client has it; a Blob is read first. */
@@ -60,17 +63,9 @@ export class WebSocket extends EventTarget {
    * to the constructor are applied on top; protocols given as its argument replace `options.protocols`.
    */
   static configure(options: ConnectOptions): typeof WebSocket {
-    joinOptions(options, undefined, undefined);
-    const frozen = { ...options };
-    return class ConfiguredWebSocket extends WebSocket {
-      constructor(
-        url: string | URL,
-        protocols?: string | readonly string[] | WebSocketInit,
-        more?: ConnectOptions,
-      ) {
-        super(url, protocols, more, frozen);
-      }
-    };
+    // `this`, not WebSocket: configuring a configured class (or a user's subclass) builds on it.
+    // biome-ignore lint/complexity/noThisInStatic: the class configure() is called on, on purpose
+    return configureClass(this, options);
   }
 
   #url: URL;
@@ -97,10 +92,9 @@ export class WebSocket extends EventTarget {
     url: string | URL,
     protocols?: string | readonly string[] | WebSocketInit,
     options?: ConnectOptions,
-    /** @internal options bound by `configure`. */
-    configured?: ConnectOptions,
   ) {
     super();
+    const configured = configuredOptions(new.target);
     this.#url = parseWebUrl(url);
     let connectOptions: ConnectOptions;
     if (isInit(protocols)) {
@@ -353,6 +347,18 @@ export class WebSocket extends EventTarget {
       }),
     );
   }
+}
+
+function configureClass(base: typeof WebSocket, options: ConnectOptions): typeof WebSocket {
+  const joined = { ...configuredOptions(base), ...options };
+  joinOptions(joined, undefined, undefined);
+  return class ConfiguredWebSocket extends base {
+    static readonly [CONFIGURED] = joined;
+  };
+}
+
+function configuredOptions(target: unknown): ConnectOptions | undefined {
+  return (target as { [CONFIGURED]?: ConnectOptions })[CONFIGURED];
 }
 
 for (const [name, value] of [
