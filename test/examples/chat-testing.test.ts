@@ -78,3 +78,20 @@ t.test(
     );
   },
 );
+
+t.test("docs/testing.md shows this file's tests, word for word", async (t) => {
+  const { readFile } = await import("node:fs/promises");
+  const here = await readFile(new URL(import.meta.url), "utf8");
+  const docs = await readFile(new URL("../../docs/testing.md", import.meta.url), "utf8");
+  const section = docs.slice(docs.indexOf("## Example: testing the seed's chat client"));
+  const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+  // Compared without comments at the top and import lines, which differ between the two.
+  const body = (text: string): string =>
+    text
+      .split("\n")
+      .filter((line) => !line.startsWith("import ") && !line.startsWith("// "))
+      .join("\n")
+      .trim();
+  const mine = here.slice(0, here.indexOf('t.test("docs/testing.md'));
+  t.equal(body(block), body(mine));
+});
