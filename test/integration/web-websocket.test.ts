@@ -370,13 +370,13 @@ t.test(
     configured.close();
     await next(configured, "close");
     // Configuring a configured class keeps its options and adds the new ones.
-  const Twice = Configured.configure({ protocols: ["p2"] });
-  const twice = new Twice(peer.url);
-  await next(twice, "open");
-  t.equal(twice.protocol, "p2", "the second configure's protocols are offered");
-  twice.close();
-  await next(twice, "close");
-  t.same(seen, ["Bearer a", "Bearer b", "Bearer b"]);
+    const Twice = Configured.configure({ protocols: ["p2"] });
+    const twice = new Twice(peer.url);
+    await next(twice, "open");
+    t.equal(twice.protocol, "p2", "the second configure's protocols are offered");
+    twice.close();
+    await next(twice, "close");
+    t.same(seen, ["Bearer a", "Bearer b", "Bearer b"]);
   },
 );
 
