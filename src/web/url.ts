@@ -28,7 +28,9 @@ export function parseWebUrl(input: string | URL): URL {
 /** The protocols argument as a list, checked: tokens only, no duplicates (compared exactly, as the standard does). */
 export function parseWebProtocols(protocols: string | readonly string[] | undefined): string[] {
   if (protocols === undefined) return [];
-  const list = typeof protocols === "string" ? [protocols] : Array.from(protocols, String);
+  // WebIDL's (DOMString or sequence<DOMString>): anything that is not iterable becomes a string (null is "null").
+  const iterable = typeof protocols === "object" && protocols !== null && Symbol.iterator in protocols;
+  const list = iterable ? Array.from(protocols, String) : [String(protocols)];
   const seen = new Set<string>();
   for (const protocol of list) {
     if (!isToken(protocol)) {

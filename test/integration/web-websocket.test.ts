@@ -58,6 +58,14 @@ t.test("the constructor throws SyntaxError for the URLs and protocols the standa
   syntaxError(t, () => new WebSocket("ws://127.0.0.1/", "é"), "a non-ASCII protocol");
   syntaxError(t, () => new WebSocket("ws://127.0.0.1/", ["chat", "chat"]), "a duplicated protocol");
   syntaxError(t, () => new WebSocket("ws://127.0.0.1/", "a,b"), "a protocol with a comma");
+  // WebIDL turns a protocols argument that is not a sequence into a string: null offers "null".
+  const nullPeer = await startWsPeer({ handleProtocols: (set) => [...set][0] ?? false });
+  t.teardown(() => nullPeer.close());
+  const offeredNull = new WebSocket(nullPeer.url, null as unknown as string);
+  await next(offeredNull, "open");
+  t.equal(offeredNull.protocol, "null");
+  offeredNull.close();
+  await next(offeredNull, "close");
   // Protocols differing only by case are different to the standard (it compares them exactly).
   const peer = await startWsPeer({ handleProtocols: (set) => [...set][0] ?? false });
   t.teardown(() => peer.close());
