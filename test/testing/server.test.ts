@@ -81,6 +81,36 @@ t.test("refuse answers the handshake with a status, headers and body", async (t)
   await rejectsWith(t, s.refuse(101), "INVALID", "101 is not a refusal");
 });
 
+t.test("refuse puts the status, the headers and the body on the wire", async (t) => {
+  const s = await server(t);
+  const { request } = await import("node:http");
+  const response = new Promise<{ status: number; retry: string | undefined; body: string }>(
+    (resolve, reject) => {
+      const req = request(`${s.url.replace("ws:", "http:")}/x`, {
+        headers: {
+          Connection: "Upgrade",
+          Upgrade: "websocket",
+          "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+          "Sec-WebSocket-Version": "13",
+        },
+      });
+      req.on("response", (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, retry: res.headers["retry-after"] as string, body }),
+        );
+      });
+      req.on("error", reject);
+      req.end();
+    },
+  );
+  const seen = await s.refuse(429, { headers: { "Retry-After": "7" }, body: "slow down" });
+  t.equal(seen.path, "/x");
+  t.same(await response, { status: 429, retry: "7", body: "slow down" });
+});
+
 t.test("drop closes the connection before any answer", async (t) => {
   const s = await server(t);
   const dialing = websocket.connect(s.url);
