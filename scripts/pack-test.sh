@@ -17,7 +17,9 @@ tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
 
 # What goes into the package: the build and the docs, nothing from src/ or test/.
 listing=$(tar -tzf "$work/$tarball")
-for needed in package/package.json package/README.md package/LICENSE package/dist/index.js package/dist/index.d.ts package/dist/cli/main.js package/dist/cjs/index.js package/dist/cjs/index.d.ts package/dist/cjs/package.json; do
+for needed in package/package.json package/README.md package/LICENSE package/dist/index.js package/dist/index.d.ts package/dist/cli/main.js package/dist/cjs/index.js package/dist/cjs/index.d.ts package/dist/cjs/package.json \
+  package/dist/web/index.js package/dist/web/index.d.ts package/dist/testing/index.js package/dist/testing/index.d.ts \
+  package/dist/cjs/web/index.js package/dist/cjs/testing/index.js; do
   grep -qx "$needed" <<<"$listing" || { echo "pack-test: $needed is missing from $tarball"; exit 1; }
 done
 # Source maps would point at ../src, which is not shipped: the build makes none.
@@ -108,10 +110,49 @@ for n in "${nodes[@]}"; do
   PATH="$(dirname "$(command -v "$n")"):$PATH" "$n" esm.mjs
 done
 
+cat > subpaths.mjs <<'JS'
+// The subpath exports: wschan/testing's server talks to wschan/web's WebSocket and WebSocketStream.
+import { TestServer } from "wschan/testing";
+import { WebSocket, WebSocketStream } from "wschan/web";
+
+const fail = (message) => {
+  console.error(`pack-test: ${message}`);
+  process.exit(1);
+};
+const timeout = setTimeout(() => fail("wschan/web and wschan/testing did not finish within 10 s"), 10_000);
+const server = await TestServer.start();
+
+const ws = new WebSocket(`${server.url}/web`);
+const conn = await server.accept();
+await new Promise((resolve) => ws.addEventListener("open", resolve, { once: true }));
+ws.send("from wschan/web");
+const got = await conn.expect();
+if (got.type !== "text" || got.data !== "from wschan/web") fail(`the test server got ${JSON.stringify(got)}`);
+const closed = new Promise((resolve) => (ws.onclose = resolve));
+await conn.close(4000, "done");
+const event = await closed;
+if (event.code !== 4000 || event.reason !== "done" || !event.wasClean) fail(`close event ${event.code} ${event.reason}`);
+
+const stream = new WebSocketStream(`${server.url}/stream`);
+const streamConn = await server.accept();
+const { readable } = await stream.opened;
+await streamConn.send("to the stream");
+const { value } = await readable.getReader().read();
+if (value !== "to the stream") fail(`the stream read ${JSON.stringify(value)}`);
+stream.close();
+await stream.closed;
+await server.close();
+clearTimeout(timeout);
+console.log("pack-test: wschan/web and wschan/testing import and work");
+JS
+node subpaths.mjs
+
 cat > check.ts <<'TS'
 // Type-checks a user's code against the installed package's declarations.
 import * as websocket from "wschan";
 import { type ConnectOptions, type Message, WebSocketError, connect, errors, select } from "wschan";
+import { type TestMessage, TestServer } from "wschan/testing";
+import { type CloseEvent, WebSocket, type WebSocketOpenInfo, WebSocketStream } from "wschan/web";
 
 const options: ConnectOptions = {
   headers: { Authorization: "Bearer x" },
@@ -142,6 +183,18 @@ export async function main(): Promise<number> {
   // @ts-expect-error: compression takes one of COMPRESSION's values only
   const bad: ConnectOptions = { compression: 7 };
   return sent && r.ok && bad !== undefined ? info.code : 0;
+}
+
+export async function web(): Promise<string> {
+  const server: TestServer = await TestServer.start();
+  const Configured: typeof WebSocket = WebSocket.configure({ headers: { Authorization: "Bearer x" } });
+  const ws = new Configured(server.url, ["chat"]);
+  ws.binaryType = "arraybuffer";
+  ws.onclose = (event) => (event as CloseEvent).code;
+  const message: TestMessage = await (await server.accept()).expect("1s");
+  const opened: WebSocketOpenInfo = await new WebSocketStream(server.url, { protocols: ["chat"] }).opened;
+  await opened.writable.getWriter().write(new Uint8Array(1));
+  return message.type === "text" ? message.data : String(ws.readyState === WebSocket.OPEN);
 }
 TS
 cat > tsconfig.json <<JSON

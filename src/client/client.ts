@@ -120,6 +120,7 @@ class Wire implements EngineHost<Pending> {
     stream.on("end", () => this.engine.receiveEnd());
     stream.on("error", (error: Error) => this.engine.transportError(error));
     stream.on("close", () => this.engine.transportClosed());
+    this.engine.start(Date.now());
     if (init.head.length > 0) this.engine.receiveData(init.head, Date.now());
   }
 

@@ -145,11 +145,12 @@ export class Engine<T> {
     });
     this.clocked = config.readTimeout > 0 || config.keepalive > 0 || config.writeTimeout > 0;
     this.#lastRead = now;
-    if (config.readTimeout > 0) this.#arm(now + config.readTimeout);
-    if (config.keepalive > 0) {
-      this.#keepaliveAt = now + config.keepalive;
-      this.#arm(this.#keepaliveAt);
-    }
+    if (config.keepalive > 0) this.#keepaliveAt = now + config.keepalive;
+  }
+
+  /** Starts the clock: asks to be woken for the first deadline. Call once the host is ready. */
+  start(now: number): void {
+    this.tick(now);
   }
 
   get state(): EngineState {

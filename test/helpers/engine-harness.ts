@@ -105,6 +105,7 @@ export class Harness implements EngineHost<string> {
 
   constructor(overrides: Partial<EngineConfig> = {}) {
     this.engine = new Engine(this, testConfig(overrides), this.now);
+    this.engine.start(this.now);
   }
 
   message(message: Message, size: number, wireSize: number): boolean {
