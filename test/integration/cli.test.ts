@@ -139,7 +139,7 @@ t.test("--json prints one object per event: open, message, close, each with an I
   t.same(Object.keys(list[3]!).sort(), ["clean", "code", "event", "reason", "time"]);
 });
 
-t.test("binary messages print as hex by default and as base64 with --binary base64", async (t) => {
+t.test("binary messages print marked, as hex by default and as base64 with --binary base64", async (t) => {
   const bytes = Buffer.from([0, 1, 0x7f, 0x80, 0xff]);
   const peer = await startWsPeer({}, (ws) => {
     ws.send(bytes, { binary: true });
@@ -149,9 +149,9 @@ t.test("binary messages print as hex by default and as base64 with --binary base
   t.teardown(() => peer.close());
   const hex = await cli(["-n", peer.url]);
   t.equal(hex.code, 0);
-  t.equal(hex.stdout, "00017f80ff\nand text\n");
+  t.equal(hex.stdout, "[binary 5 bytes] 00017f80ff\nand text\n");
   const b64 = await cli(["-n", "--binary", "base64", peer.url]);
-  t.equal(b64.stdout, "AAF/gP8=\nand text\n");
+  t.equal(b64.stdout, "[binary 5 bytes] AAF/gP8=\nand text\n");
   const json = await cli(["-n", "--json", "--binary=base64", peer.url]);
   t.match(events(json.stdout)[1], {
     event: "message",
