@@ -35,7 +35,7 @@ export function formatBinary(data: Uint8Array, format: BinaryFormat): string {
 export function formatMessage(message: Message, binary: BinaryFormat): string {
   if (message.type === "binary") return formatBinary(message.data, binary);
   const text = escapeText(message.data);
-  return text.startsWith(BINARY_MARK) ? `\x5b${text.slice(1)}` : text;
+  return text.startsWith(BINARY_MARK) ? `\\x5b${text.slice(1)}` : text;
 }
 
 /** A message as written by `--raw`: its payload bytes, unchanged. */

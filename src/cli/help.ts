@@ -29,7 +29,8 @@ Connection:
       --keepalive-timeout DURATION  (default: the --keepalive value)
 TLS:
       --ca FILE                trusted CA certificates (PEM; repeatable), instead of Node's roots
-      --cert FILE, --key FILE  client certificate and key (PEM)
+      --cert FILE, --key FILE  client certificate and key (PEM; a key passphrase is read from
+                               the WSCHAN_KEY_PASSPHRASE environment variable)
       --servername NAME        name for SNI and the certificate check (default: the URL's host)
       --tls-min 1.2|1.3        lowest TLS version accepted
   -k, --insecure               do not verify the server's certificate (test servers only; warns)

@@ -70,11 +70,14 @@ function readPem(flag: string, path: string): string {
 }
 
 /** The library's options for the flags given; reads the TLS files (FileError when one cannot be read). */
-export function connectOptions(o: CliOptions): ConnectOptions {
+export function connectOptions(o: CliOptions, env: NodeJS.ProcessEnv = {}): ConnectOptions {
   const tls: { -readonly [K in keyof TlsOptions]: TlsOptions[K] } = {};
   if (o.tls.ca.length > 0) tls.ca = o.tls.ca.map((path) => readPem("--ca", path));
   if (o.tls.cert !== undefined) tls.cert = readPem("--cert", o.tls.cert);
   if (o.tls.key !== undefined) tls.key = readPem("--key", o.tls.key);
+  // Read from the environment, never from argv, where other users of the machine could see it.
+  const passphrase = env.WSCHAN_KEY_PASSPHRASE;
+  if (o.tls.key !== undefined && passphrase !== undefined) tls.passphrase = passphrase;
   if (o.tls.servername !== undefined) tls.servername = o.tls.servername;
   if (o.tls.minVersion !== undefined) tls.minVersion = o.tls.minVersion;
   if (o.insecure) tls.rejectUnauthorized = false;
@@ -116,7 +119,7 @@ async function session(options: CliOptions, io: CliIo): Promise<number> {
   const env = io.env ?? process.env;
   let connectOpts: ConnectOptions;
   try {
-    connectOpts = connectOptions(options);
+    connectOpts = connectOptions(options, env);
   } catch (error) {
     if (!(error instanceof FileError)) throw error;
     io.stderr.write(`wschan: cannot read ${error.message}\n`);

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import t from "tap";
+import t, { type Test } from "tap";
 import type { WebSocket } from "ws";
 import { haveTmux, Tty } from "../helpers/tty.js";
 import { startWsPeer, type WsPeer } from "../helpers/ws-server.js";
@@ -26,7 +26,7 @@ interface Seen {
 
 /** An echo server that records every message and the client's close. */
 async function recordingPeer(
-  t: Tap.Test,
+  t: Test,
   greeting?: string,
 ): Promise<{ peer: WsPeer; seen: Promise<Seen> }> {
   let report!: (seen: Seen) => void;
@@ -51,7 +51,7 @@ async function recordingPeer(
 }
 
 /** A home directory of its own, so history files never touch the real one. */
-function home(t: Tap.Test): string {
+function home(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), "wschan-tty-home-"));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
@@ -66,7 +66,7 @@ function env(homeDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv 
 }
 
 /** Starts wschan on a terminal and waits for its prompt. */
-async function open(t: Tap.Test, args: readonly string[], environment: NodeJS.ProcessEnv): Promise<Tty> {
+async function open(t: Test, args: readonly string[], environment: NodeJS.ProcessEnv): Promise<Tty> {
   const tty = Tty.start([process.execPath, MAIN, ...args], environment);
   t.teardown(() => tty.kill());
   await tty.waitFor(/type \/help for commands[^]*\n> $/m);
