@@ -68,6 +68,10 @@ export function startCli(
   return { child, result };
 }
 
-export function runCli(args: readonly string[], input?: string | Buffer, env?: NodeJS.ProcessEnv): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  input?: string | Buffer,
+  env?: NodeJS.ProcessEnv,
+): Promise<CliResult> {
   return startCli(args, input, env).result;
 }

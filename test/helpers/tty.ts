@@ -30,18 +30,28 @@ export class Tty {
    */
   static start(argv: readonly string[], env: NodeJS.ProcessEnv, unset: readonly string[] = []): Tty {
     const socket = `wschan-test-${process.pid}-${++sessions}`;
-    const command = [
-      "env",
-      ...unset.flatMap((name) => ["-u", name]),
-      ...argv.map(shellQuote),
-    ].join(" ");
+    const command = ["env", ...unset.flatMap((name) => ["-u", name]), ...argv.map(shellQuote)].join(" ");
     const tty = new Tty(socket, env);
-    tty.#tmux(["new-session", "-d", "-s", "main", "-x", "120", "-y", "40", `${command}; echo "[exit $?]"; sleep 600`]);
+    tty.#tmux([
+      "new-session",
+      "-d",
+      "-s",
+      "main",
+      "-x",
+      "120",
+      "-y",
+      "40",
+      `${command}; echo "[exit $?]"; sleep 600`,
+    ]);
     return tty;
   }
 
   #tmux(args: readonly string[]): string {
-    return execFileSync("tmux", ["-L", this.#socket, ...args], { env: this.#env, encoding: "utf8", timeout: 5000 });
+    return execFileSync("tmux", ["-L", this.#socket, ...args], {
+      env: this.#env,
+      encoding: "utf8",
+      timeout: 5000,
+    });
   }
 
   /** Types keys: text, or tmux key names such as Enter, Left, Up, C-c, C-d. */
@@ -77,6 +87,10 @@ export class Tty {
 
   /** Ends the tmux server, and the command with it. */
   kill(): void {
-    spawnSync("tmux", ["-L", this.#socket, "kill-server"], { stdio: "ignore", env: this.#env, timeout: 5000 });
+    spawnSync("tmux", ["-L", this.#socket, "kill-server"], {
+      stdio: "ignore",
+      env: this.#env,
+      timeout: 5000,
+    });
   }
 }

@@ -1,17 +1,18 @@
 // The flags `wschan` gained beside wscat and websocat, driven end to end through pipes against
 // real servers on 127.0.0.1: `ws`'s server, our raw peer (a server that never answers), a TLS
 // server with test certificates, and an HTTP CONNECT proxy. `npm test` builds dist/ first.
+
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
-import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t, { type Test } from "tap";
-import { childEnv, requireBuild, runCli, startCli } from "../helpers/cli-process.js";
 import { haveOpenssl, makeCerts, type TestCerts } from "../helpers/certs.js";
+import { childEnv, requireBuild, runCli, startCli } from "../helpers/cli-process.js";
 import { startProxy } from "../helpers/connect-proxy.js";
 import { closeCodeOf, RawPeer } from "../helpers/raw-peer.js";
-import { startWss } from "../helpers/wss-server.js";
 import { echo, startWsPeer } from "../helpers/ws-server.js";
+import { startWss } from "../helpers/wss-server.js";
 
 requireBuild();
 t.setTimeout(60_000);
@@ -50,11 +51,20 @@ t.test("received text is escaped, one message per line; binary is marked; --raw 
   t.equal(raw.code, 0);
   t.same(
     raw.bytes,
-    Buffer.concat([Buffer.from(hostile), Buffer.from("[binary 3 bytes] 414243"), binary, Buffer.from("tab\tand \\n stay")]),
+    Buffer.concat([
+      Buffer.from(hostile),
+      Buffer.from("[binary 3 bytes] 414243"),
+      binary,
+      Buffer.from("tab\tand \\n stay"),
+    ]),
     "--raw writes each payload unchanged, nothing added",
   );
   const json = await runCli(["-n", "--json", peer.url]);
-  t.notMatch(json.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/, "no raw control character in JSON output");
+  t.notMatch(
+    json.stdout,
+    /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/,
+    "no raw control character in JSON output",
+  );
   t.equal(events(json.stdout)[1]?.data, hostile, "the JSON text reads back exactly");
   t.match(json.stdout, /\\u009b\\u202e/);
 });
@@ -166,7 +176,10 @@ t.test("--ping against a peer that never answers gives up promptly: Close 1001 s
   const close = frames[frames.length - 1]!;
   t.equal(closeCodeOf(close), 1001);
   t.equal(close.payload.subarray(2).toString(), "keep-alive ping timed out");
-  t.ok(frames.some((f) => f.opcode === 0x9), "a ping went out first");
+  t.ok(
+    frames.some((f) => f.opcode === 0x9),
+    "a ping went out first",
+  );
   t.match(r.stderr, /wschan: timeout: keep-alive: no pong within 300ms/);
   t.match(r.stderr, /sent Close 1001, no answer within 1s; gave up/);
 });
@@ -188,18 +201,21 @@ t.test("--ping-timeout bounds the pong wait; -P and --print-ping-rtts show pings
   t.equal((await runCli(["--ping-timeout", "1s", peer.url], "")).code, 2, "--ping-timeout needs --ping");
 });
 
-t.test("--keepalive is the library's keep-alive: a peer that never answers fails with 1006, exit 4", async (t) => {
-  const peer = await RawPeer.start();
-  t.teardown(() => peer.close());
-  const running = startCli(["-n", "--keepalive", "200ms", "--keepalive-timeout", "200ms", peer.url]);
-  const connection = await peer.connection();
-  void connection;
-  const r = await running.result;
-  t.equal(r.code, 4);
-  t.match(r.stderr, /wschan: timeout: keep-alive/);
-  t.match(r.stderr, /closed with code 1006/);
-  t.ok(r.ms < 3000, `${r.ms} ms`);
-});
+t.test(
+  "--keepalive is the library's keep-alive: a peer that never answers fails with 1006, exit 4",
+  async (t) => {
+    const peer = await RawPeer.start();
+    t.teardown(() => peer.close());
+    const running = startCli(["-n", "--keepalive", "200ms", "--keepalive-timeout", "200ms", peer.url]);
+    const connection = await peer.connection();
+    void connection;
+    const r = await running.result;
+    t.equal(r.code, 4);
+    t.match(r.stderr, /wschan: timeout: keep-alive/);
+    t.match(r.stderr, /closed with code 1006/);
+    t.ok(r.ms < 3000, `${r.ms} ms`);
+  },
+);
 
 t.test("--read-limit: a larger message fails the connection with 1009, exit 5", async (t) => {
   const peer = await sender(t, ["x".repeat(2000)]);

@@ -25,10 +25,7 @@ interface Seen {
 }
 
 /** An echo server that records every message and the client's close. */
-async function recordingPeer(
-  t: Test,
-  greeting?: string,
-): Promise<{ peer: WsPeer; seen: Promise<Seen> }> {
+async function recordingPeer(t: Test, greeting?: string): Promise<{ peer: WsPeer; seen: Promise<Seen> }> {
   let report!: (seen: Seen) => void;
   const seen = new Promise<Seen>((resolve) => {
     report = resolve;
@@ -69,7 +66,7 @@ function env(homeDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv 
 async function open(t: Test, args: readonly string[], environment: NodeJS.ProcessEnv): Promise<Tty> {
   const tty = Tty.start([process.execPath, MAIN, ...args], environment);
   t.teardown(() => tty.kill());
-  await tty.waitFor(/type \/help for commands[^]*\n> $/m);
+  await tty.waitFor(/type \/help for commands[\s\S]*\n> $/m);
   return tty;
 }
 
@@ -133,44 +130,55 @@ t.test("line editing, history recall with the up arrow, and slash commands", { s
   tty.keys("Enter");
   t.same(await closed, { code: 4000, reason: "done here" });
   const screen = await tty.waitFor(/\[exit \d+\]/);
-  t.match(screen, /closed with code 4000 "done here"\n\[exit 0\]/, "the echo of our own code is a normal end");
+  t.match(
+    screen,
+    /closed with code 4000 "done here"\n\[exit 0\]/,
+    "the echo of our own code is a normal end",
+  );
 });
 
-t.test("history is kept under HOME and recalled in the next session; opt-outs keep none", { skip }, async (t) => {
-  const { peer, seen } = await recordingPeer(t);
-  const dir = home(t);
-  const first = await open(t, [peer.url], env(dir));
-  first.type("remember me");
-  first.keys("Enter");
-  await first.waitFor(/^< remember me$/m);
-  first.type("/quit");
-  first.keys("Enter");
-  await first.waitFor(/\[exit 0\]/);
-  const file = join(dir, ".wschan_history");
-  t.equal(readFileSync(file, "utf8"), "remember me\n/quit\n");
+t.test(
+  "history is kept under HOME and recalled in the next session; opt-outs keep none",
+  { skip },
+  async (t) => {
+    const { peer, seen } = await recordingPeer(t);
+    const dir = home(t);
+    const first = await open(t, [peer.url], env(dir));
+    first.type("remember me");
+    first.keys("Enter");
+    await first.waitFor(/^< remember me$/m);
+    first.type("/quit");
+    first.keys("Enter");
+    await first.waitFor(/\[exit 0\]/);
+    const file = join(dir, ".wschan_history");
+    t.equal(readFileSync(file, "utf8"), "remember me\n/quit\n");
 
-  const second = await open(t, [peer.url], env(dir));
-  second.keys("Up", "Up", "Enter");
-  await second.waitFor(/^< remember me$/m);
-  second.keys("C-d");
-  await second.waitFor(/\[exit 0\]/);
-  void seen;
+    const second = await open(t, [peer.url], env(dir));
+    second.keys("Up", "Up", "Enter");
+    await second.waitFor(/^< remember me$/m);
+    second.keys("C-d");
+    await second.waitFor(/\[exit 0\]/);
+    void seen;
 
-  const other = home(t);
-  const off = await open(t, ["--no-history", peer.url], env(other));
-  off.type("not kept");
-  off.keys("Enter");
-  await off.waitFor(/^< not kept$/m);
-  off.keys("C-d");
-  await off.waitFor(/\[exit 0\]/);
-  const byEnv = await open(t, [peer.url], env(other, { WSCHAN_NO_HISTORY: "1" }));
-  byEnv.type("not kept either");
-  byEnv.keys("Enter");
-  await byEnv.waitFor(/^< not kept either$/m);
-  byEnv.keys("C-d");
-  await byEnv.waitFor(/\[exit 0\]/);
-  t.notOk(existsSync(join(other, ".wschan_history")), "no history file with --no-history or WSCHAN_NO_HISTORY");
-});
+    const other = home(t);
+    const off = await open(t, ["--no-history", peer.url], env(other));
+    off.type("not kept");
+    off.keys("Enter");
+    await off.waitFor(/^< not kept$/m);
+    off.keys("C-d");
+    await off.waitFor(/\[exit 0\]/);
+    const byEnv = await open(t, [peer.url], env(other, { WSCHAN_NO_HISTORY: "1" }));
+    byEnv.type("not kept either");
+    byEnv.keys("Enter");
+    await byEnv.waitFor(/^< not kept either$/m);
+    byEnv.keys("C-d");
+    await byEnv.waitFor(/\[exit 0\]/);
+    t.notOk(
+      existsSync(join(other, ".wschan_history")),
+      "no history file with --no-history or WSCHAN_NO_HISTORY",
+    );
+  },
+);
 
 t.test("colour on a terminal, none with NO_COLOR", { skip }, async (t) => {
   const { peer } = await recordingPeer(t, "from the server");
