@@ -44,7 +44,7 @@ export function startCli(
   args: readonly string[],
   input?: string | Buffer,
   env: NodeJS.ProcessEnv = childEnv(),
-  limitMs = 20_000,
+  limitMs = 120_000,
 ): RunningCli {
   const began = Date.now();
   const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, env });

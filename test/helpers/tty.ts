@@ -75,7 +75,7 @@ export class Tty {
   }
 
   /** Resolves with the screen once it matches `pattern`; rejects after `ms`, showing the screen. */
-  async waitFor(pattern: RegExp, ms = 5000, escapes = false): Promise<string> {
+  async waitFor(pattern: RegExp, ms = 20_000, escapes = false): Promise<string> {
     const deadline = Date.now() + ms;
     for (;;) {
       const text = this.screen(escapes);

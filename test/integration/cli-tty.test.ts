@@ -10,7 +10,8 @@ import type { WebSocket } from "ws";
 import { haveTmux, Tty } from "../helpers/tty.js";
 import { startWsPeer, type WsPeer } from "../helpers/ws-server.js";
 
-t.setTimeout(60_000);
+// Generous bounds: the machine running the suite may be heavily loaded.
+t.setTimeout(300_000);
 t.jobs = 2;
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -71,7 +72,7 @@ async function open(t: Test, args: readonly string[], environment: NodeJS.Proces
 }
 
 /** Waits until `check` holds, polling; fails the wait after `ms`. */
-async function until(check: () => boolean, ms = 5000): Promise<void> {
+async function until(check: () => boolean, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error("condition never held");
