@@ -55,10 +55,12 @@ function home(t: Test): string {
   return dir;
 }
 
-/** The environment of the terminal: ours without tap's variables, with HOME and any extras. */
+/** The environment of the terminal: ours without tap's variables, NO_COLOR, WSCHAN_* or TMUX, with HOME and any extras. */
 function env(homeDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(TAP|_TAPJS|NODE_OPTIONS$|NO_COLOR$|WSCHAN_)/.test(k)),
+    Object.entries(process.env).filter(
+      ([k]) => !/^(TAP|_TAPJS|NODE_OPTIONS$|NO_COLOR$|WSCHAN_|TMUX)/.test(k),
+    ),
   );
   return { ...base, HOME: homeDir, TERM: "xterm-256color", ...extra };
 }
