@@ -1,13 +1,14 @@
 // A real pseudo-terminal for the CLI's interactive tests: `tmux` runs the command in a detached
 // session on a private server socket; the test types keys and reads the screen.
 import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** Whether tmux can be run here (CI installs it; see .ci/run). */
 export function haveTmux(): boolean {
   return spawnSync("tmux", ["-V"], { stdio: "ignore" }).status === 0;
 }
-
-let sessions = 0;
 
 /** Quotes one word for /bin/sh. */
 function shellQuote(word: string): string {
@@ -29,7 +30,8 @@ export class Tty {
    * "[exit N]" and the pane stays until `kill`.
    */
   static start(argv: readonly string[], env: NodeJS.ProcessEnv, unset: readonly string[] = []): Tty {
-    const socket = `wschan-test-${process.pid}-${++sessions}`;
+    // A socket in a directory of our own: tmux leaves its socket file behind when its server ends.
+    const socket = join(mkdtempSync(join(tmpdir(), "wschan-tmux-")), "socket");
     const command = ["env", ...unset.flatMap((name) => ["-u", name]), ...argv.map(shellQuote)].join(" ");
     const tty = new Tty(socket, env);
     tty.#tmux([
@@ -47,10 +49,10 @@ export class Tty {
   }
 
   #tmux(args: readonly string[]): string {
-    return execFileSync("tmux", ["-L", this.#socket, ...args], {
+    return execFileSync("tmux", ["-S", this.#socket, ...args], {
       env: this.#env,
       encoding: "utf8",
-      timeout: 5000,
+      timeout: 20_000,
     });
   }
 
@@ -85,12 +87,13 @@ export class Tty {
     }
   }
 
-  /** Ends the tmux server, and the command with it. */
+  /** Ends the tmux server, and the command with it, and removes its socket. */
   kill(): void {
-    spawnSync("tmux", ["-L", this.#socket, "kill-server"], {
+    spawnSync("tmux", ["-S", this.#socket, "kill-server"], {
       stdio: "ignore",
       env: this.#env,
-      timeout: 5000,
+      timeout: 20_000,
     });
+    rmSync(join(this.#socket, ".."), { recursive: true, force: true });
   }
 }
