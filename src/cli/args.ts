@@ -1,35 +1,84 @@
 // Command-line parsing for `wschan`: pure (argv in, options or a usage error out), so every rule is
-// tested without spawning anything.
+// tested without spawning anything. Values that name files (--ca, --cert, --key) stay paths here;
+// run.ts reads them.
 
 import { isValidCloseCode, MAX_CLOSE_REASON_BYTES } from "../framing/close.js";
 import { parseDuration } from "../options/duration.js";
 import { COMPRESSION, type CompressionMode } from "../protocol/constants.js";
+import { BOOLEAN_FLAGS, VALUE_FLAGS } from "./flags.js";
 
-/** How binary messages are printed. */
+/** How binary messages are printed in line mode and in `--json`. */
 export type BinaryFormat = "hex" | "base64";
+
+/** The TLS flags, as given: file paths and names. */
+export interface CliTls {
+  /** --ca: PEM files of trusted CAs (repeatable), replacing Node's roots. */
+  readonly ca: readonly string[];
+  /** --cert: the client certificate chain (PEM file). */
+  readonly cert: string | undefined;
+  /** --key: the client private key (PEM file). */
+  readonly key: string | undefined;
+  /** --servername: the name for SNI and the certificate check. */
+  readonly servername: string | undefined;
+  /** --tls-min: the lowest TLS version accepted. */
+  readonly minVersion: "TLSv1.2" | "TLSv1.3" | undefined;
+}
 
 /** Everything a run of the CLI needs, checked; durations in milliseconds. */
 export interface CliOptions {
   readonly url: string;
-  /** Handshake headers from `-H`; a repeated name gets its values joined with ", ". */
+  /** Handshake headers from `-H`, `--origin` and `--auth`; a repeated name gets its values joined with ", ". */
   readonly headers: Readonly<Record<string, string>>;
   readonly protocols: readonly string[];
   readonly compression: CompressionMode;
+  /** --compression-threshold: messages smaller than this are sent uncompressed. */
+  readonly compressionThreshold: number | undefined;
   readonly dialTimeout: number | undefined;
   readonly readTimeout: number | undefined;
   readonly writeTimeout: number | undefined;
   readonly readLimit: number | undefined;
-  /** Keep-alive ping interval; undefined: no pings. */
+  /** The library's keep-alive (`keepalive`): ping after this much silence; fails with 1006. */
+  readonly keepalive: number | undefined;
+  readonly keepaliveTimeout: number | undefined;
+  /** The CLI's own ping interval; undefined: no pings. */
   readonly ping: number | undefined;
+  /** How long a --ping ping waits for its pong; undefined: the read timeout, else the interval. */
+  readonly pingTimeout: number | undefined;
   /** The Close sent when input ends (or on Ctrl-C). */
   readonly close: { readonly code: number; readonly reason: string };
   readonly json: boolean;
+  /** Received payloads written byte for byte, nothing escaped or added. */
+  readonly raw: boolean;
   readonly binary: BinaryFormat;
   readonly insecure: boolean;
+  readonly tls: CliTls;
+  /** --proxy: passed to the library as given. */
+  readonly proxy: string | undefined;
+  /** --no-private-networks. */
+  readonly privateNetworks: boolean;
+  /** --allow / --deny URL patterns, for the connection's policy. */
+  readonly allow: readonly string[];
+  readonly deny: readonly string[];
+  /** -x: text messages sent as soon as the connection is open, in order. */
+  readonly execute: readonly string[];
+  /** -w: how long to stay after input ends before closing; Infinity: until the server closes. */
+  readonly wait: number | undefined;
+  /** -1: close after the first message received. */
+  readonly once: boolean;
+  /** -b: lines of input are sent as binary messages. */
+  readonly binaryStdin: boolean;
+  readonly printPingRtts: boolean;
+  readonly showPingPong: boolean;
   /** Whether stdin lines are sent; false with `--no-input`. */
   readonly input: boolean;
   /** Whether connection notes (connected, closed) are left off stderr. */
   readonly quiet: boolean;
+  /** --no-color: never colour, even on a terminal. */
+  readonly color: boolean;
+  /** --no-history: keep no history file in interactive mode. */
+  readonly history: boolean;
+  /** --history-file PATH. */
+  readonly historyFile: string | undefined;
 }
 
 export type ParseResult =
@@ -40,29 +89,6 @@ export type ParseResult =
 
 /** The largest read limit `connect` accepts. */
 const MAX_READ_LIMIT = 128 * 1024 * 1024;
-
-/** Flags that take a value, long name → short letter (if any). */
-const VALUE_FLAGS: Readonly<Record<string, string | undefined>> = {
-  header: "H",
-  protocol: "p",
-  compression: undefined,
-  "dial-timeout": undefined,
-  "read-timeout": undefined,
-  "write-timeout": undefined,
-  "read-limit": undefined,
-  ping: undefined,
-  close: undefined,
-  binary: undefined,
-};
-
-const BOOLEAN_FLAGS: Readonly<Record<string, string | undefined>> = {
-  json: undefined,
-  insecure: "k",
-  "no-input": "n",
-  quiet: "q",
-  help: "h",
-  version: "V",
-};
 
 function longNameOf(short: string, table: Readonly<Record<string, string | undefined>>): string | undefined {
   for (const [long, letter] of Object.entries(table)) if (letter === short) return long;
@@ -131,19 +157,56 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   }
 }
 
+/** Adds one header, joining a repeated name's values (case-insensitively) with ", ". */
+class Headers {
+  readonly values: Record<string, string> = {};
+  #names = new Map<string, string>(); // lower-case name → name as first given
+
+  has(name: string): boolean {
+    return this.#names.has(name.toLowerCase());
+  }
+
+  add(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const existing = this.#names.get(key);
+    if (existing === undefined) {
+      this.#names.set(key, name);
+      this.values[name] = value;
+    } else {
+      this.values[existing] = `${this.values[existing]}, ${value}`;
+    }
+  }
+}
+
 function parse(argv: readonly string[]): CliOptions {
   const positional: string[] = [];
-  const headers: Record<string, string> = {};
-  const headerNames = new Map<string, string>(); // lower-case name → name as first given
+  const headers = new Headers();
   const protocols: string[] = [];
   let compression: CompressionMode = COMPRESSION.DISABLED;
+  let compressionThreshold: number | undefined;
   let dialTimeout: number | undefined;
   let readTimeout: number | undefined;
   let writeTimeout: number | undefined;
   let readLimit: number | undefined;
+  let keepalive: number | undefined;
+  let keepaliveTimeout: number | undefined;
   let ping: number | undefined;
+  let pingTimeout: number | undefined;
   let close = { code: 1000, reason: "" };
   let binary: BinaryFormat = "hex";
+  const ca: string[] = [];
+  let cert: string | undefined;
+  let key: string | undefined;
+  let servername: string | undefined;
+  let minVersion: CliTls["minVersion"];
+  let proxy: string | undefined;
+  let origin: string | undefined;
+  let auth: string | undefined;
+  const allow: string[] = [];
+  const deny: string[] = [];
+  const execute: string[] = [];
+  let wait: number | undefined;
+  let historyFile: string | undefined;
   const flags = new Set<string>();
 
   const apply = (name: string, value: string): void => {
@@ -152,15 +215,7 @@ function parse(argv: readonly string[]): CliOptions {
         const colon = value.indexOf(":");
         const headerName = colon < 0 ? "" : value.slice(0, colon).trim();
         if (headerName === "") fail(`-H: expected "Name: value", got "${value}"`);
-        const headerValue = value.slice(colon + 1).trim();
-        const key = headerName.toLowerCase();
-        const existing = headerNames.get(key);
-        if (existing === undefined) {
-          headerNames.set(key, headerName);
-          headers[headerName] = headerValue;
-        } else {
-          headers[existing] = `${headers[existing]}, ${headerValue}`;
-        }
+        headers.add(headerName, value.slice(colon + 1).trim());
         break;
       }
       case "protocol":
@@ -174,6 +229,14 @@ function parse(argv: readonly string[]): CliOptions {
         const mode = COMPRESSION_NAMES[value];
         if (mode === undefined) fail(`--compression: expected none, context or no-context, got "${value}"`);
         compression = mode;
+        break;
+      }
+      case "compression-threshold": {
+        const size = parseSize(value);
+        if (size === undefined || size > 100 * 1024 * 1024) {
+          fail(`--compression-threshold: expected a byte count up to 100MiB, got "${value}"`);
+        }
+        compressionThreshold = size;
         break;
       }
       case "dial-timeout":
@@ -193,8 +256,17 @@ function parse(argv: readonly string[]): CliOptions {
         readLimit = size;
         break;
       }
+      case "keepalive":
+        keepalive = duration(name, value, false);
+        break;
+      case "keepalive-timeout":
+        keepaliveTimeout = duration(name, value, false);
+        break;
       case "ping":
         ping = duration(name, value, false);
+        break;
+      case "ping-timeout":
+        pingTimeout = duration(name, value, false);
         break;
       case "close": {
         const parsed = parseClose(value);
@@ -209,6 +281,49 @@ function parse(argv: readonly string[]): CliOptions {
       case "binary":
         if (value !== "hex" && value !== "base64") fail(`--binary: expected hex or base64, got "${value}"`);
         binary = value;
+        break;
+      case "ca":
+        ca.push(value);
+        break;
+      case "cert":
+        cert = value;
+        break;
+      case "key":
+        key = value;
+        break;
+      case "servername":
+        if (value === "") fail("--servername: the name is empty");
+        servername = value;
+        break;
+      case "tls-min":
+        if (value !== "1.2" && value !== "1.3") fail(`--tls-min: expected 1.2 or 1.3, got "${value}"`);
+        minVersion = value === "1.2" ? "TLSv1.2" : "TLSv1.3";
+        break;
+      case "proxy":
+        // Passed through as given: the library decides which proxy kinds it takes.
+        proxy = value;
+        break;
+      case "origin":
+        origin = value;
+        break;
+      case "auth":
+        if (!value.includes(":")) fail(`--auth: expected user:password, got "${value}"`);
+        auth = value;
+        break;
+      case "allow":
+        allow.push(value);
+        break;
+      case "deny":
+        deny.push(value);
+        break;
+      case "execute":
+        execute.push(value);
+        break;
+      case "wait":
+        wait = value === "forever" ? Number.POSITIVE_INFINITY : duration(name, value, true);
+        break;
+      case "history-file":
+        historyFile = value;
         break;
     }
   };
@@ -264,21 +379,55 @@ function parse(argv: readonly string[]): CliOptions {
   const url = positional[0]!;
   if (!/^wss?:\/\//i.test(url)) fail(`the URL must start with ws:// or wss://, got "${url}"`);
 
+  if (origin !== undefined) {
+    if (headers.has("origin")) fail("--origin and -H Origin: give the origin once");
+    headers.add("Origin", origin);
+  }
+  if (auth !== undefined) {
+    if (headers.has("authorization")) fail("--auth and -H Authorization: give the credentials once");
+    headers.add("Authorization", `Basic ${Buffer.from(auth, "utf8").toString("base64")}`);
+  }
+  if (keepaliveTimeout !== undefined && keepalive === undefined) {
+    fail("--keepalive-timeout has no effect without --keepalive");
+  }
+  if (pingTimeout !== undefined && ping === undefined) fail("--ping-timeout has no effect without --ping");
+  if ((cert === undefined) !== (key === undefined)) fail("--cert and --key go together");
+  if (flags.has("json") && flags.has("raw")) fail("--json and --raw cannot be used together");
+
   return {
     url,
-    headers,
+    headers: headers.values,
     protocols,
     compression,
+    compressionThreshold,
     dialTimeout,
     readTimeout,
     writeTimeout,
     readLimit,
+    keepalive,
+    keepaliveTimeout,
     ping,
+    pingTimeout,
     close,
     json: flags.has("json"),
+    raw: flags.has("raw"),
     binary,
     insecure: flags.has("insecure"),
+    tls: { ca, cert, key, servername, minVersion },
+    proxy,
+    privateNetworks: !flags.has("no-private-networks"),
+    allow,
+    deny,
+    execute,
+    wait,
+    once: flags.has("once"),
+    binaryStdin: flags.has("binary-stdin"),
+    printPingRtts: flags.has("print-ping-rtts"),
+    showPingPong: flags.has("show-ping-pong"),
     input: !flags.has("no-input"),
     quiet: flags.has("quiet"),
+    color: !flags.has("no-color"),
+    history: !flags.has("no-history"),
+    historyFile,
   };
 }

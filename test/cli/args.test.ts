@@ -1,7 +1,8 @@
 import t from "tap";
 import { type CliOptions, parseArgs, parseClose, parseSize } from "../../src/cli/args.js";
 import { EXIT, exitCodeForClose, exitCodeForError } from "../../src/cli/exit.js";
-import { formatError, formatMessage, helpText, jsonEvent } from "../../src/cli/format.js";
+import { formatError, formatMessage, jsonEvent } from "../../src/cli/format.js";
+import { helpText } from "../../src/cli/help.js";
 import { WebSocketError } from "../../src/errors/errors.js";
 
 const URL = "ws://127.0.0.1:8080/";
@@ -35,6 +36,25 @@ t.test("a bare URL gives the defaults", async (t) => {
     insecure: false,
     input: true,
     quiet: false,
+    compressionThreshold: undefined,
+    keepalive: undefined,
+    keepaliveTimeout: undefined,
+    pingTimeout: undefined,
+    raw: false,
+    tls: { ca: [], cert: undefined, key: undefined, servername: undefined, minVersion: undefined },
+    proxy: undefined,
+    privateNetworks: true,
+    allow: [],
+    deny: [],
+    execute: [],
+    wait: undefined,
+    once: false,
+    binaryStdin: false,
+    printPingRtts: false,
+    showPingPong: false,
+    color: true,
+    history: true,
+    historyFile: undefined,
   });
 });
 
@@ -140,7 +160,8 @@ t.test("usage errors: the URL, unknown flags", async (t) => {
   t.match(usageError([URL, URL]), /expected one URL, got 2/);
   t.match(usageError(["http://example.com"]), /must start with ws:\/\/ or wss:\/\//);
   t.match(usageError(["--frobnicate", URL]), /unknown option --frobnicate/);
-  t.match(usageError(["-x", URL]), /unknown option -x/);
+  t.match(usageError(["-Z", URL]), /unknown option -Z/);
+  t.match(usageError([URL, "-x"]), /-x needs a value/);
   t.equal(options(["WSS://example.com/"]).url, "WSS://example.com/", "the scheme is case-insensitive");
 });
 
@@ -169,8 +190,14 @@ t.test("exit codes for a close: normal codes, our own code, errors, timeouts", a
 
 t.test("formatting: messages, JSON events, errors, help", async (t) => {
   t.equal(formatMessage({ type: "text", data: "héllo" }, "hex"), "héllo");
-  t.equal(formatMessage({ type: "binary", data: Buffer.from([0, 1, 255]) }, "hex"), "0001ff");
-  t.equal(formatMessage({ type: "binary", data: Buffer.from([0, 1, 255]) }, "base64"), "AAH/");
+  t.equal(
+    formatMessage({ type: "binary", data: Buffer.from([0, 1, 255]) }, "hex"),
+    "[binary 3 bytes] 0001ff",
+  );
+  t.equal(
+    formatMessage({ type: "binary", data: Buffer.from([0, 1, 255]) }, "base64"),
+    "[binary 3 bytes] AAH/",
+  );
   const time = new Date(Date.UTC(2025, 0, 2, 3, 4, 5, 6));
   t.same(JSON.parse(jsonEvent({ event: "message", message: { type: "text", data: "hi" } }, time, "hex")), {
     event: "message",
@@ -206,6 +233,7 @@ t.test("formatting: messages, JSON events, errors, help", async (t) => {
       event: "error",
       time: "2025-01-02T03:04:05.006Z",
       kind: "INTERNAL",
+      id: "INTERNAL_ERROR",
       message: "refused",
       retryable: false,
       status: 403,
