@@ -11,7 +11,7 @@ import {
 } from "../handshake/index.js";
 import { formatDuration } from "../options/duration.js";
 import { type ConnectOptions, type ResolvedOptions, resolveOptions } from "../options/options.js";
-import { parseTarget, type Target } from "../options/url.js";
+import { parseTarget, shownUrl, type Target } from "../options/url.js";
 import { checkUrl, describeUrl, policyLayers } from "../policy/policy.js";
 import { COMPRESSION } from "../protocol/constants.js";
 import { Client } from "./client.js";
@@ -130,7 +130,7 @@ function handshake(
         new Client({
           socket,
           head: result.rest,
-          url: target.url.href,
+          url: shownUrl(target.url),
           protocol: outcome.protocol,
           extensions: outcome.extensions,
           options,
