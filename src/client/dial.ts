@@ -5,6 +5,7 @@ import { WebSocketError } from "../errors/errors.js";
 import { ResponseParser } from "../handshake/index.js";
 import { formatDuration } from "../options/duration.js";
 import type { ResolvedOptions } from "../options/options.js";
+import { prototypeless } from "../options/own.js";
 import { secureContextOptions, tlsConnectOptions } from "../options/tls.js";
 import type { Target } from "../options/url.js";
 import { type CompiledPolicy, checkAddress, describeUrl, privateRefusedBy } from "../policy/policy.js";
@@ -187,7 +188,7 @@ async function connectTcp(
   for (const address of addresses) {
     const socket = hooks.connect
       ? hooks.connect(address, port)
-      : net.connect({ host: address, port, noDelay: true, allowHalfOpen: true });
+      : net.connect(prototypeless({ host: address, port, noDelay: true, allowHalfOpen: true }));
     sockets.add(socket);
     try {
       await interrupt.guard("TCP connect", once(socket, "connect"));

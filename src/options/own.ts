@@ -53,3 +53,12 @@ export function ownArray(value: unknown): readonly unknown[] | undefined {
   }
   return Object.freeze(out);
 }
+
+/**
+ * `fields` in a fresh object with no prototype, for Node APIs that read options they were not
+ * given (`net.connect` reads `path`, `localAddress`, `lookup`…): through a polluted
+ * `Object.prototype` those would move the connection elsewhere.
+ */
+export function prototypeless<T extends object>(fields: T): T {
+  return Object.assign(Object.create(null) as T, fields);
+}
