@@ -11,6 +11,7 @@ import {
 } from "../handshake/index.js";
 import { formatDuration } from "../options/duration.js";
 import { type ConnectOptions, type ResolvedOptions, resolveOptions } from "../options/options.js";
+import { prototypeless } from "../options/own.js";
 import { parseTarget, shownUrl, type Target } from "../options/url.js";
 import { checkUrl, describeUrl, policyLayers } from "../policy/policy.js";
 import { COMPRESSION } from "../protocol/constants.js";
@@ -145,13 +146,15 @@ function handshake(
     socket.on("end", onClose);
     socket.on("data", onData);
     socket.write(
-      buildRequest({
-        url: target.url,
-        key,
-        headers: options.headers,
-        protocols: options.protocols,
-        ...(offer === undefined ? {} : { extensions: offer }),
-      }),
+      buildRequest(
+        prototypeless({
+          url: target.url,
+          key,
+          headers: options.headers,
+          protocols: options.protocols,
+          ...(offer === undefined ? {} : { extensions: offer }),
+        }),
+      ),
     );
   });
 }

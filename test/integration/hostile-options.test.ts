@@ -175,6 +175,7 @@ t.test(
     const pollution = {
       headers: { "X-Injected": "1" },
       "X-Injected": "1",
+      extensions: "permessage-deflate\r\nX-Injected: 1",
       protocols: ["evil"],
       compression: 1,
       read_limit: 1,
