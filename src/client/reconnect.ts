@@ -2,6 +2,7 @@ import { errors, invalid, WebSocketError } from "../errors/errors.js";
 import { formatDuration, parseDuration } from "../options/duration.js";
 import type { ConnectOptions, Duration } from "../options/options.js";
 import { ownEntries, own as ownValue } from "../options/own.js";
+import { unknownField } from "../options/suggest.js";
 import type { Client, CloseInfo } from "./client.js";
 import { connect } from "./connect.js";
 
@@ -80,7 +81,7 @@ export function resolveReconnectOptions(options: unknown): ReconnectConfig {
   // Own properties only, each read once: Object.prototype pollution cannot set max_attempts.
   const o = ownEntries(options as object);
   for (const key of Object.keys(o)) {
-    if (!KNOWN.has(key)) throw invalid(`unknown reconnect option ${JSON.stringify(key)}`);
+    if (!KNOWN.has(key)) throw invalid(unknownField("reconnect option", key, KNOWN), "INVALID_OPTION");
   }
   const minDelay = delayOption("min_delay", o.min_delay, DEFAULT_MIN_DELAY_MS);
   // A zero floor with a zero ceiling would redial a refusing server in a tight loop.

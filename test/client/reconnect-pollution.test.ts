@@ -21,3 +21,10 @@ t.test("reconnect options are read from own properties only", async (t) => {
     for (const key of Object.keys(pollution)) delete proto[key];
   }
 });
+
+t.test("an unknown reconnect option suggests the one meant", async (t) => {
+  t.throws(() => resolveReconnectOptions({ maxAttempts: 3 }), {
+    id: "INVALID_OPTION",
+    message: /did you mean "max_attempts"/,
+  });
+});
