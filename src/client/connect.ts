@@ -11,7 +11,8 @@ import {
 } from "../handshake/index.js";
 import { formatDuration } from "../options/duration.js";
 import { type ConnectOptions, type ResolvedOptions, resolveOptions } from "../options/options.js";
-import { parseTarget, type Target } from "../options/url.js";
+import { prototypeless } from "../options/own.js";
+import { parseTarget, shownUrl, type Target } from "../options/url.js";
 import { checkUrl, describeUrl, policyLayers } from "../policy/policy.js";
 import { COMPRESSION } from "../protocol/constants.js";
 import { Client } from "./client.js";
@@ -130,7 +131,7 @@ function handshake(
         Client.open({
           socket,
           head: result.rest,
-          url: target.url.href,
+          url: shownUrl(target.url),
           protocol: outcome.protocol,
           extensions: outcome.extensions,
           options,
@@ -145,13 +146,15 @@ function handshake(
     socket.on("end", onClose);
     socket.on("data", onData);
     socket.write(
-      buildRequest({
-        url: target.url,
-        key,
-        headers: options.headers,
-        protocols: options.protocols,
-        ...(offer === undefined ? {} : { extensions: offer }),
-      }),
+      buildRequest(
+        prototypeless({
+          url: target.url,
+          key,
+          headers: options.headers,
+          protocols: options.protocols,
+          ...(offer === undefined ? {} : { extensions: offer }),
+        }),
+      ),
     );
   });
 }

@@ -5,6 +5,8 @@ import { WebSocketError } from "../errors/errors.js";
 import { ResponseParser } from "../handshake/index.js";
 import { formatDuration } from "../options/duration.js";
 import type { ResolvedOptions } from "../options/options.js";
+import { prototypeless } from "../options/own.js";
+import { secureContextOptions, tlsConnectOptions } from "../options/tls.js";
 import type { Target } from "../options/url.js";
 import { type CompiledPolicy, checkAddress, describeUrl, privateRefusedBy } from "../policy/policy.js";
 import { authority, connectRequest, type ProxyTarget } from "../routes/proxy.js";
@@ -186,7 +188,7 @@ async function connectTcp(
   for (const address of addresses) {
     const socket = hooks.connect
       ? hooks.connect(address, port)
-      : net.connect({ host: address, port, noDelay: true, allowHalfOpen: true });
+      : net.connect(prototypeless({ host: address, port, noDelay: true, allowHalfOpen: true }));
     sockets.add(socket);
     try {
       await interrupt.guard("TCP connect", once(socket, "connect"));
@@ -335,13 +337,7 @@ function tlsFailed(target: Target, servername: string, error: unknown): WebSocke
 function secureContext(options: ResolvedOptions): tls.SecureContext {
   const t = options.tls;
   try {
-    return tls.createSecureContext({
-      ...(t.ca === undefined ? {} : { ca: t.ca }),
-      ...(t.cert === undefined ? {} : { cert: t.cert }),
-      ...(t.key === undefined ? {} : { key: t.key }),
-      ...(t.passphrase === undefined ? {} : { passphrase: t.passphrase }),
-      ...(t.minVersion === undefined ? {} : { minVersion: t.minVersion }),
-    } as tls.SecureContextOptions);
+    return tls.createSecureContext(secureContextOptions(t));
   } catch (error) {
     throw new WebSocketError("INVALID", `option tls: ${(error as Error).message}`, { cause: error });
   }
@@ -357,18 +353,8 @@ async function secure(
   interrupt: Interrupt,
 ): Promise<tls.TLSSocket> {
   const t = options.tls;
-  const servername = t.servername ?? (net.isIP(target.host) === 0 ? target.host : undefined);
-  const secured = tls.connect({
-    socket,
-    // The name the certificate is checked against when there is no servername (an IP host):
-    // without it Node would fall back to whatever the TCP socket was connected to.
-    host: target.host,
-    allowHalfOpen: true,
-    ALPNProtocols: ["http/1.1"],
-    secureContext: context,
-    ...(servername === undefined ? {} : { servername }),
-    rejectUnauthorized: t.rejectUnauthorized ?? true,
-  } as tls.ConnectionOptions);
+  const servername = t.servername ?? target.servername;
+  const secured = tls.connect(tlsConnectOptions(t, target, socket, context));
   sockets.add(secured);
   try {
     await interrupt.guard("TLS handshake", once(secured, "secureConnect"));

@@ -1,6 +1,8 @@
 import { errors, invalid, WebSocketError } from "../errors/errors.js";
 import { formatDuration, parseDuration } from "../options/duration.js";
 import type { ConnectOptions, Duration } from "../options/options.js";
+import { ownEntries, own as ownValue } from "../options/own.js";
+import { unknownField } from "../options/suggest.js";
 import type { Client, CloseInfo } from "./client.js";
 import { connect } from "./connect.js";
 
@@ -76,9 +78,10 @@ export function resolveReconnectOptions(options: unknown): ReconnectConfig {
   if (typeof options !== "object" || Array.isArray(options)) {
     throw invalid("reconnect options must be an object");
   }
-  const o = options as Record<string, unknown>;
+  // Own properties only, each read once: Object.prototype pollution cannot set max_attempts.
+  const o = ownEntries(options as object);
   for (const key of Object.keys(o)) {
-    if (!KNOWN.has(key)) throw invalid(`unknown reconnect option ${JSON.stringify(key)}`);
+    if (!KNOWN.has(key)) throw invalid(unknownField("reconnect option", key, KNOWN), "INVALID_OPTION");
   }
   const minDelay = delayOption("min_delay", o.min_delay, DEFAULT_MIN_DELAY_MS);
   // A zero floor with a zero ceiling would redial a refusing server in a tight loop.
@@ -322,7 +325,8 @@ async function* run(
 ): AsyncGenerator<Client, void, undefined> {
   // Options that are not an object are passed on untouched, for connect to refuse with INVALID.
   const isObject = typeof options === "object" && options !== null && !Array.isArray(options);
-  const own = isObject && options.signal instanceof AbortSignal ? options.signal : undefined;
+  const given = isObject ? ownValue(options as object, "signal") : undefined;
+  const own = given instanceof AbortSignal ? given : undefined;
   const link = linkSignals([c.signal, own]);
   const signal = link.signal;
   const dialOptions = signal === undefined || !isObject ? options : { ...options, signal };

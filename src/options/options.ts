@@ -1,30 +1,17 @@
-import type { ConnectionOptions as NodeTlsOptions } from "node:tls";
-import { invalid } from "../errors/errors.js";
+import { invalid, WebSocketError } from "../errors/errors.js";
+import { checkProtocols, checkUserHeaders } from "../handshake/index.js";
 import { type CompiledPolicy, compilePolicy, type Policy } from "../policy/policy.js";
 import { COMPRESSION, type CompressionMode } from "../protocol/constants.js";
 import { type ProxyTarget, parseProxy } from "../routes/proxy.js";
-import { parseDuration } from "./duration.js";
+import { durationProblem, parseDuration } from "./duration.js";
+import { bare, isRecord, ownArray, ownEntries } from "./own.js";
+import { unknownField } from "./suggest.js";
+import { snapshotTls, type TlsOptions } from "./tls.js";
+
+export type { TlsOptions } from "./tls.js";
 
 /** A duration: milliseconds, or a Go duration string such as "300ms", "5s", "1m30s". */
 export type Duration = number | string;
-
-/** TLS settings for `wss:` URLs. Certificates and host names are verified unless told otherwise. */
-export interface TlsOptions {
-  /** Trusted CA certificates, replacing Node's bundled roots. Default: Node's roots. */
-  readonly ca?: NodeTlsOptions["ca"] | undefined;
-  /** Client certificate chain (PEM), for servers that ask for one. */
-  readonly cert?: NodeTlsOptions["cert"] | undefined;
-  /** Client private key (PEM). */
-  readonly key?: NodeTlsOptions["key"] | undefined;
-  /** Passphrase of `key`. */
-  readonly passphrase?: string | undefined;
-  /** Server name for SNI and certificate checking. Default: the URL's host name. */
-  readonly servername?: string | undefined;
-  /** Whether to verify the server's certificate. Default true; turn off only for tests. */
-  readonly rejectUnauthorized?: boolean | undefined;
-  /** Lowest TLS version accepted. Default: Node's ("TLSv1.2"). */
-  readonly minVersion?: NodeTlsOptions["minVersion"] | undefined;
-}
 
 /** The options of `connect`; every field is optional. */
 export interface ConnectOptions {
@@ -91,7 +78,11 @@ export const MIN_BYTE_LIMIT = 64 * 1024;
 export const MAX_BYTE_LIMIT = 1024 * MiB;
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 
-/** Options checked and defaulted; durations in milliseconds, 0 meaning none. */
+/**
+ * Options checked and defaulted; durations in milliseconds, 0 meaning none. A frozen snapshot
+ * with no prototype, taken once when `connect` is called: later changes to the caller's objects,
+ * and anything added to `Object.prototype`, never reach it.
+ */
 export interface ResolvedOptions {
   readonly headers: Readonly<Record<string, string>>;
   readonly protocols: readonly string[];
@@ -114,7 +105,7 @@ export interface ResolvedOptions {
   readonly closeTimeout: number;
 }
 
-const KNOWN = new Set([
+const KNOWN: ReadonlySet<string> = new Set([
   "headers",
   "protocols",
   "dial_timeout",
@@ -134,79 +125,97 @@ const KNOWN = new Set([
   "write_limit",
   "close_timeout",
 ]);
-const TLS_KNOWN = new Set([
-  "ca",
-  "cert",
-  "key",
-  "passphrase",
-  "servername",
-  "rejectUnauthorized",
-  "minVersion",
-]);
+
+function optionError(message: string): WebSocketError {
+  return invalid(`option ${message}`, "INVALID_OPTION");
+}
 
 function duration(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   const ms = parseDuration(value);
-  if (ms === undefined) {
-    throw invalid(
-      `option ${name}: expected milliseconds or a duration such as "5s", got ${JSON.stringify(value)}`,
-    );
-  }
+  if (ms === undefined) throw optionError(`${name}: ${durationProblem(value)}`);
   return ms;
 }
 
 function integer(name: string, value: unknown, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(`option ${name}: expected an integer from ${min} to ${max}, got ${String(value)}`);
+    throw optionError(`${name}: expected an integer from ${min} to ${max}, got ${String(value)}`);
   }
   return value;
 }
 
-/** Checks every option and fills in defaults; throws an INVALID WebSocketError naming the culprit. */
+/** The `headers` option copied (own properties, each read once) and checked. */
+function snapshotHeaders(input: unknown): Readonly<Record<string, string>> {
+  if (input === undefined) return bare({});
+  if (!isRecord(input)) throw optionError("headers: expected an object of header names to string values");
+  const headers = ownEntries(input);
+  for (const value of Object.values(headers)) {
+    if (typeof value !== "string") throw optionError("headers: every value must be a string");
+  }
+  const problem = checkUserHeaders(headers as Record<string, string>);
+  if (problem !== undefined) throw optionError(`headers: ${problem}`);
+  return headers as Readonly<Record<string, string>>;
+}
+
+/** The `protocols` option copied and checked. */
+function snapshotProtocols(input: unknown): readonly string[] {
+  if (input === undefined) return Object.freeze([]);
+  const protocols = ownArray(input);
+  if (protocols === undefined || protocols.some((p) => typeof p !== "string")) {
+    throw optionError("protocols: expected an array of strings");
+  }
+  const problem = checkProtocols(protocols as string[]);
+  if (problem !== undefined) throw optionError(`protocols: ${problem}`);
+  return protocols as readonly string[];
+}
+
+function snapshotProxy(input: unknown): ProxyTarget | undefined {
+  if (input === undefined) return undefined;
+  try {
+    return parseProxy(input);
+  } catch (error) {
+    // parseProxy's messages already name the option; the id says it is one.
+    if (error instanceof WebSocketError && error.kind === "INVALID")
+      throw invalid(error.message, "INVALID_OPTION");
+    throw error;
+  }
+}
+
+/**
+ * Checks every option and fills in defaults, synchronously, reading own properties only; returns
+ * the snapshot everything downstream reads (see `ResolvedOptions`). Throws an INVALID
+ * WebSocketError (id INVALID_OPTION) naming the culprit.
+ */
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (options === undefined || options === null) options = {};
-  if (typeof options !== "object" || Array.isArray(options)) throw invalid("options must be an object");
-  const o = options as Record<string, unknown>;
+  if (!isRecord(options)) throw invalid("options must be an object", "INVALID_OPTION");
+  // Each option is read once, from the object itself: a getter cannot change its answer later.
+  const o = ownEntries(options);
   for (const key of Object.keys(o)) {
-    if (!KNOWN.has(key)) throw invalid(`unknown option ${JSON.stringify(key)}`);
+    if (!KNOWN.has(key)) throw invalid(unknownField("option", key, KNOWN), "INVALID_OPTION");
   }
-  const headers = o.headers ?? {};
-  if (typeof headers !== "object" || headers === null || Array.isArray(headers)) {
-    throw invalid("option headers: expected an object of header names to string values");
-  }
-  for (const value of Object.values(headers)) {
-    if (typeof value !== "string") throw invalid("option headers: every value must be a string");
-  }
-  const protocols = o.protocols ?? [];
-  if (!Array.isArray(protocols) || protocols.some((p) => typeof p !== "string")) {
-    throw invalid("option protocols: expected an array of strings");
-  }
+  const headers = snapshotHeaders(o.headers);
+  const protocols = snapshotProtocols(o.protocols);
   const compression = o.compression ?? COMPRESSION.DISABLED;
   if (compression !== 0 && compression !== 1 && compression !== 2) {
-    throw invalid(`option compression: expected one of websocket.COMPRESSION, got ${String(compression)}`);
+    throw optionError(`compression: expected one of websocket.COMPRESSION, got ${String(compression)}`);
   }
-  const tls = o.tls ?? {};
-  if (typeof tls !== "object" || tls === null || Array.isArray(tls))
-    throw invalid("option tls: expected an object");
-  for (const key of Object.keys(tls)) {
-    if (!TLS_KNOWN.has(key)) throw invalid(`unknown tls option ${JSON.stringify(key)}`);
-  }
-  checkTls(tls as Record<string, unknown>);
+  const tls = snapshotTls(o.tls);
   const signal = o.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw invalid("option signal: expected an AbortSignal");
+    throw optionError("signal: expected an AbortSignal");
   }
-  const proxy = o.proxy === undefined ? undefined : parseProxy(o.proxy);
+  const proxy = snapshotProxy(o.proxy);
   const policy = o.policy === undefined ? undefined : compilePolicy(o.policy, "options.policy");
   const keepalive = duration("keepalive", o.keepalive, 0);
   if (o.keepalive_timeout !== undefined && keepalive === 0) {
-    throw invalid("option keepalive_timeout: it has no effect without keepalive");
+    throw optionError("keepalive_timeout: it has no effect without keepalive");
   }
   const readLimit = integer("read_limit", o.read_limit, 0, MAX_READ_LIMIT, 0);
-  return {
-    headers: headers as Record<string, string>,
-    protocols: protocols as string[],
+  const resolved: ResolvedOptions = {
+    headers,
+    protocols,
     dialTimeout: duration("dial_timeout", o.dial_timeout, DEFAULT_DIAL_TIMEOUT_MS) || DEFAULT_DIAL_TIMEOUT_MS,
     readTimeout: duration("read_timeout", o.read_timeout, 0),
     writeTimeout: duration("write_timeout", o.write_timeout, 0),
@@ -228,7 +237,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     ),
     keepalive,
     keepaliveTimeout: duration("keepalive_timeout", o.keepalive_timeout, 0) || keepalive,
-    tls: tls as TlsOptions,
+    tls,
     proxy,
     signal,
     policy,
@@ -242,28 +251,5 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     writeLimit: integer("write_limit", o.write_limit, MIN_BYTE_LIMIT, MAX_BYTE_LIMIT, DEFAULT_WRITE_LIMIT),
     closeTimeout: duration("close_timeout", o.close_timeout, 0) || DEFAULT_CLOSE_TIMEOUT_MS,
   };
-}
-
-const TLS_VERSIONS = new Set(["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]);
-
-/** Checks the types of the `tls` option's fields; throws INVALID naming the field. */
-function checkTls(tls: Record<string, unknown>): void {
-  const isPem = (v: unknown): boolean => typeof v === "string" || v instanceof Uint8Array;
-  for (const name of ["ca", "cert", "key"]) {
-    const value = tls[name];
-    if (value !== undefined && !isPem(value) && !(Array.isArray(value) && value.every(isPem))) {
-      throw invalid(`option tls.${name}: expected PEM as a string or Buffer, or an array of them`);
-    }
-  }
-  for (const name of ["passphrase", "servername"]) {
-    if (tls[name] !== undefined && typeof tls[name] !== "string") {
-      throw invalid(`option tls.${name}: expected a string`);
-    }
-  }
-  if (tls.rejectUnauthorized !== undefined && typeof tls.rejectUnauthorized !== "boolean") {
-    throw invalid("option tls.rejectUnauthorized: expected a boolean");
-  }
-  if (tls.minVersion !== undefined && !TLS_VERSIONS.has(tls.minVersion as string)) {
-    throw invalid(`option tls.minVersion: expected one of ${[...TLS_VERSIONS].join(", ")}`);
-  }
+  return bare(resolved);
 }

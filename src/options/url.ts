@@ -1,12 +1,19 @@
+import { isIP } from "node:net";
 import { invalid } from "../errors/errors.js";
 
 /** A parsed `ws:`/`wss:` URL with the pieces dialling needs. */
 export interface Target {
+  /** The URL dialled, credentials included: only the request builder may read its userinfo. */
   readonly url: URL;
   readonly secure: boolean;
   /** Host name for DNS, without the brackets of an IPv6 literal. */
   readonly host: string;
   readonly port: number;
+  /**
+   * The name for TLS SNI: the host name without its trailing dots (RFC 6066 §3 forbids them), or
+   * undefined for an IP address, which SNI never carries.
+   */
+  readonly servername: string | undefined;
 }
 
 /** A copy of `input` as a URL, or undefined when it is neither a URL nor a string that parses as one. */
@@ -25,20 +32,52 @@ export function hostOf(url: URL): string {
   return url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
 }
 
-/** Parses and checks the URL given to `connect`; throws INVALID. */
+/**
+ * The URL as it may be shown (`client.url`, the CLI, logs): everything but the `user:pass@`,
+ * which still goes to the server as its Authorization header. The one place credentials are
+ * taken out of a URL for display.
+ */
+export function shownUrl(url: URL): string {
+  if (url.username === "" && url.password === "") return url.href;
+  const copy = new URL(url.href);
+  copy.username = "";
+  copy.password = "";
+  return copy.href;
+}
+
+/** The URL for messages: `shownUrl` without the query or fragment, which often carry tokens. */
+export function describeUrl(url: URL): string {
+  const shown = new URL(shownUrl(url));
+  return `${shown.protocol}//${shown.host}${shown.pathname}`;
+}
+
+/** The server name TLS sends: no IP address, no trailing dot. */
+export function sniName(host: string): string | undefined {
+  if (isIP(host) !== 0) return undefined;
+  const name = host.replace(/\.+$/, "");
+  return name === "" ? undefined : name;
+}
+
+/** Parses and checks the URL given to `connect`; throws INVALID (INVALID_URL). */
 export function parseTarget(input: unknown): Target {
   const url = toUrl(input);
   if (url === undefined) {
-    throw invalid(
-      typeof input === "string" ? `invalid URL ${JSON.stringify(input)}` : "url must be a string or a URL",
-    );
+    if (typeof input !== "string") throw invalid("url must be a string or a URL", "INVALID_URL");
+    // A string that failed to parse is shown only when it cannot hold credentials.
+    const shown = input.includes("@") ? "" : ` ${JSON.stringify(input)}`;
+    throw invalid(`invalid URL${shown}: expected ws://host[:port]/path or wss://…`, "INVALID_URL");
   }
   if (url.protocol !== "ws:" && url.protocol !== "wss:") {
-    throw invalid(`URL scheme must be ws: or wss:, got ${url.protocol}`);
+    const hint =
+      url.protocol === "http:" || url.protocol === "https:"
+        ? ` (for ${url.protocol}// use ${url.protocol === "https:" ? "wss:" : "ws:"}//)`
+        : "";
+    throw invalid(`URL scheme must be ws: or wss:, got ${url.protocol}${hint}`, "INVALID_URL");
   }
-  if (url.hash !== "") throw invalid("a WebSocket URL cannot have a fragment (RFC 6455 §3)");
-  if (url.hostname === "") throw invalid("URL has no host");
+  if (url.hash !== "") throw invalid("a WebSocket URL cannot have a fragment (RFC 6455 §3)", "INVALID_URL");
+  if (url.hostname === "") throw invalid("URL has no host", "INVALID_URL");
   const secure = url.protocol === "wss:";
   const port = url.port === "" ? (secure ? 443 : 80) : Number(url.port);
-  return { url, secure, host: hostOf(url), port };
+  const host = hostOf(url);
+  return { url, secure, host, port, servername: sniName(host) };
 }

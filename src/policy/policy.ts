@@ -1,5 +1,8 @@
 import { isIP } from "node:net";
-import { invalid, WebSocketError } from "../errors/errors.js";
+import { type ErrorId, invalid, WebSocketError } from "../errors/errors.js";
+import { isRecord, own, ownArray } from "../options/own.js";
+import { unknownField } from "../options/suggest.js";
+import { describeUrl } from "../options/url.js";
 import { canonicalIp, specialRange } from "./address.js";
 
 /**
@@ -85,6 +88,7 @@ export interface CompiledPolicy {
   readonly view: Policy;
 }
 
+const PROCESS = "websocket.policy";
 const POLICY_KEYS = new Set(["connect", "urls", "private_networks"]);
 const URLS_KEYS = new Set(["allow", "deny"]);
 
@@ -197,44 +201,49 @@ function parsePattern(source: string): Pattern | string {
   return { source, scheme, host, port, path };
 }
 
-function patterns(input: unknown, name: string, where: string): Pattern[] {
-  if (!Array.isArray(input) || input.some((p) => typeof p !== "string")) {
-    throw invalid(`${where}: urls.${name} must be an array of pattern strings`);
+function patterns(input: unknown, name: string, where: string, id: ErrorId): readonly Pattern[] {
+  const sources = ownArray(input);
+  if (sources === undefined || sources.some((p) => typeof p !== "string")) {
+    throw invalid(`${where}: urls.${name} must be an array of pattern strings`, id);
   }
-  return (input as string[]).map((source) => {
-    const pattern = parsePattern(source);
-    if (typeof pattern === "string") {
-      throw invalid(`${where}: urls.${name} pattern ${JSON.stringify(source)} is invalid: ${pattern}`);
-    }
-    return pattern;
-  });
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return Object.freeze(
+    (sources as string[]).map((source) => {
+      const pattern = parsePattern(source);
+      if (typeof pattern === "string") {
+        throw invalid(`${where}: urls.${name} pattern ${JSON.stringify(source)} is invalid: ${pattern}`, id);
+      }
+      return pattern;
+    }),
+  );
 }
 
 /**
  * compilePolicy checks a policy as given to `policy.set` or `options.policy` and parses its
  * patterns; anything wrong (an unknown field, a mistyped value, an invalid pattern) throws INVALID,
- * so a typo can never silently loosen a rule. `where` names the policy in messages.
+ * so a typo can never silently loosen a rule. `where` names the policy in messages. Only the
+ * policy's own properties are read, each once: nothing on `Object.prototype` adds a rule or
+ * lifts one, and the compiled policy shares nothing with the caller's objects.
  */
 export function compilePolicy(input: unknown, where: string): CompiledPolicy {
-  if (!isPlainObject(input)) throw invalid(`${where} must be an object`);
+  const id: ErrorId = where === PROCESS ? "INVALID_ARGUMENT" : "INVALID_OPTION";
+  if (!isRecord(input)) throw invalid(`${where} must be an object`, id);
   for (const key of Object.keys(input)) {
-    if (!POLICY_KEYS.has(key)) throw invalid(`${where}: unknown field ${JSON.stringify(key)}`);
+    if (!POLICY_KEYS.has(key)) throw invalid(`${where}: ${unknownField("field", key, POLICY_KEYS)}`, id);
   }
-  const connect = input.connect ?? true;
-  if (typeof connect !== "boolean") throw invalid(`${where}: connect must be a boolean`);
-  const privateNetworks = input.private_networks ?? true;
-  if (typeof privateNetworks !== "boolean") throw invalid(`${where}: private_networks must be a boolean`);
-  const urls = input.urls ?? {};
-  if (!isPlainObject(urls)) throw invalid(`${where}: urls must be an object with allow and/or deny`);
+  const connect = own(input, "connect") ?? true;
+  if (typeof connect !== "boolean") throw invalid(`${where}: connect must be a boolean`, id);
+  const privateNetworks = own(input, "private_networks") ?? true;
+  if (typeof privateNetworks !== "boolean") throw invalid(`${where}: private_networks must be a boolean`, id);
+  const urls = own(input, "urls") ?? {};
+  if (!isRecord(urls)) throw invalid(`${where}: urls must be an object with allow and/or deny`, id);
   for (const key of Object.keys(urls)) {
-    if (!URLS_KEYS.has(key)) throw invalid(`${where}: unknown field urls.${key}`);
+    if (!URLS_KEYS.has(key))
+      throw invalid(`${where}: ${unknownField("field", `urls.${key}`, ["urls.allow", "urls.deny"])}`, id);
   }
-  const allow = urls.allow === undefined ? undefined : patterns(urls.allow, "allow", where);
-  const deny = urls.deny === undefined ? [] : patterns(urls.deny, "deny", where);
+  const allowInput = own(urls, "allow");
+  const denyInput = own(urls, "deny");
+  const allow = allowInput === undefined ? undefined : patterns(allowInput, "allow", where, id);
+  const deny = denyInput === undefined ? [] : patterns(denyInput, "deny", where, id);
   const view: Policy = Object.freeze({
     connect,
     urls: Object.freeze({
@@ -246,7 +255,6 @@ export function compilePolicy(input: unknown, where: string): CompiledPolicy {
   return Object.freeze({ where, connect, allow, deny, privateNetworks, view });
 }
 
-const PROCESS = "websocket.policy";
 const DEFAULT_POLICY = compilePolicy({}, PROCESS);
 let current = DEFAULT_POLICY;
 
@@ -323,10 +331,8 @@ function matches(pattern: Pattern, view: UrlView, deny: boolean): boolean {
   );
 }
 
-/** The URL for messages: never its userinfo, query or fragment. */
-export function describeUrl(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}`;
-}
+/** The URL for messages, from options/url.ts: re-exported here, where dial and connect import it. */
+export { describeUrl };
 
 function denied(message: string): WebSocketError {
   return new WebSocketError("PERMISSION_DENIED", message);

@@ -1,0 +1,64 @@
+/**
+ * Reading what a caller passed through its own properties only. A plain `o.field` read follows the
+ * prototype chain, so a polluted `Object.prototype` (by some other package's bug) could switch off
+ * certificate checks or reroute a dial; these helpers never look past the object itself, read each
+ * property once (a getter cannot answer differently the second time) and return copies that later
+ * changes to the caller's objects cannot reach.
+ */
+
+/** `value[key]` when `key` is an own property of `value`, else undefined. */
+export function own(value: object, key: string): unknown {
+  return Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+/** Whether `value` is an object that is not an array (a record of options). */
+export function isRecord(value: unknown): value is object {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A frozen, prototype-less copy of `fields`, leaving out fields that are undefined. Everything
+ * downstream reads options from such records.
+ */
+export function bare<T extends object>(fields: T): T {
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    const value = (fields as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return Object.freeze(out) as T;
+}
+
+/**
+ * The own enumerable string-keyed entries of a record, each value read once, as a frozen
+ * prototype-less record.
+ */
+export function ownEntries(value: object): Readonly<Record<string, unknown>> {
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(value)) out[key] = (value as Record<string, unknown>)[key];
+  return Object.freeze(out);
+}
+
+/**
+ * A frozen copy of an array's elements, or undefined when `value` is not an array or has a hole
+ * (a hole would be read through the prototype chain by `map`, `some` and indexing).
+ */
+export function ownArray(value: unknown): readonly unknown[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const length = value.length;
+  const out: unknown[] = [];
+  for (let i = 0; i < length; i++) {
+    if (!Object.hasOwn(value, i)) return undefined;
+    out.push(value[i]);
+  }
+  return Object.freeze(out);
+}
+
+/**
+ * `fields` in a fresh object with no prototype, for Node APIs that read options they were not
+ * given (`net.connect` reads `path`, `localAddress`, `lookup`…): through a polluted
+ * `Object.prototype` those would move the connection elsewhere.
+ */
+export function prototypeless<T extends object>(fields: T): T {
+  return Object.assign(Object.create(null) as T, fields);
+}
