@@ -1,4 +1,4 @@
-import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { type Channel, ChannelCore } from "../channel/channel.js";
 import { type DeflateParams, InflateError, MessageDeflater, MessageInflater } from "../deflate/index.js";
 import { invalid, WebSocketError } from "../errors/errors.js";
@@ -77,7 +77,10 @@ function closedError(message = "the connection is closed"): WebSocketError {
 
 /** Data a negotiated connection starts with. */
 export interface ClientInit {
-  readonly socket: Socket;
+  /** The connected byte stream: a net.Socket, a tls.TLSSocket, a proxy tunnel, a unix socket, a stream the user brought. */
+  readonly socket: Duplex;
+  /** The server's successful 101 response. */
+  readonly handshake: HandshakeResponse;
   /** Bytes that came after the handshake response: the first frames. */
   readonly head: Buffer;
   readonly url: string;
@@ -86,6 +89,13 @@ export interface ClientInit {
   readonly options: ResolvedOptions;
   /** The permessage-deflate parameters agreed, when compression was negotiated. */
   readonly deflate?: DeflateParams | undefined;
+}
+
+/** The server's answer to the opening handshake: status line and headers (lower-case names). */
+export interface HandshakeResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A message waiting for asynchronous (de)compression, kept in line so order is preserved. */
@@ -109,7 +119,7 @@ export class Client {
   /** Resolves once the connection has ended, with how it ended. Never rejects. */
   readonly closed: Promise<CloseInfo>;
 
-  #socket: Socket;
+  #socket: Duplex;
   #options: ResolvedOptions;
   #parser: FrameParser;
   #inbox = new ChannelCore<Message>();

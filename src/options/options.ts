@@ -2,8 +2,8 @@ import type { ConnectionOptions as NodeTlsOptions } from "node:tls";
 import { invalid } from "../errors/errors.js";
 import { type CompiledPolicy, compilePolicy, type Policy } from "../policy/policy.js";
 import { COMPRESSION, type CompressionMode } from "../protocol/constants.js";
-import { type ProxyTarget, parseProxy } from "../routes/proxy.js";
 import { parseDuration } from "./duration.js";
+import { NETWORK_KNOWN, type NetworkOptions, type ResolvedNetwork, resolveNetwork } from "./network.js";
 
 /** A duration: milliseconds, or a Go duration string such as "300ms", "5s", "1m30s". */
 export type Duration = number | string;
@@ -26,8 +26,8 @@ export interface TlsOptions {
   readonly minVersion?: NodeTlsOptions["minVersion"];
 }
 
-/** The options of `connect`; every field is optional. */
-export interface ConnectOptions {
+/** The options of `connect`; every field is optional. Network options: see `NetworkOptions` and docs/networks.md. */
+export interface ConnectOptions extends NetworkOptions {
   /** Extra handshake headers, names sent as given. Default none. */
   readonly headers?: Readonly<Record<string, string>>;
   /** Subprotocols offered, in order of preference. Default none. */
@@ -52,11 +52,6 @@ export interface ConnectOptions {
   readonly keepalive_timeout?: Duration;
   /** TLS settings for `wss:`. */
   readonly tls?: TlsOptions;
-  /**
-   * An HTTP proxy, `http://[user:pass@]host:port` (port 80 when omitted), reached with CONNECT;
-   * TLS for `wss:` runs inside the tunnel. Default none: connect directly.
-   */
-  readonly proxy?: string | URL;
   /** Cancels the dial (CANCELED) when aborted; once open, aborting closes the connection with 1001. Default none. */
   readonly signal?: AbortSignal;
   /** A policy for this connection, applied on top of `websocket.policy`: it can only narrow it. Default none. */
@@ -72,7 +67,7 @@ export const DEFAULT_CHANNEL_CAPACITY = 32;
 export const MAX_CHANNEL_CAPACITY = 10_000;
 
 /** Options checked and defaulted; durations in milliseconds, 0 meaning none. */
-export interface ResolvedOptions {
+export interface ResolvedOptions extends ResolvedNetwork {
   readonly headers: Readonly<Record<string, string>>;
   readonly protocols: readonly string[];
   readonly dialTimeout: number;
@@ -85,7 +80,6 @@ export interface ResolvedOptions {
   readonly keepalive: number;
   readonly keepaliveTimeout: number;
   readonly tls: TlsOptions;
-  readonly proxy: ProxyTarget | undefined;
   readonly signal: AbortSignal | undefined;
   /** `options.policy`, checked; the process-wide policy is read when connecting. */
   readonly policy: CompiledPolicy | undefined;
@@ -104,9 +98,9 @@ const KNOWN = new Set([
   "keepalive",
   "keepalive_timeout",
   "tls",
-  "proxy",
   "signal",
   "policy",
+  ...NETWORK_KNOWN,
 ]);
 const TLS_KNOWN = new Set([
   "ca",
@@ -171,7 +165,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw invalid("option signal: expected an AbortSignal");
   }
-  const proxy = o.proxy === undefined ? undefined : parseProxy(o.proxy);
   const policy = o.policy === undefined ? undefined : compilePolicy(o.policy, "options.policy");
   const keepalive = duration("keepalive", o.keepalive, 0);
   if (o.keepalive_timeout !== undefined && keepalive === 0) {
@@ -203,7 +196,15 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     keepalive,
     keepaliveTimeout: duration("keepalive_timeout", o.keepalive_timeout, 0) || keepalive,
     tls: tls as TlsOptions,
-    proxy,
+    ...resolveNetwork(o, (name, value) => {
+      const t = value ?? {};
+      if (typeof t !== "object" || Array.isArray(t)) throw invalid(`option ${name}: expected an object`);
+      for (const key of Object.keys(t)) {
+        if (!TLS_KNOWN.has(key)) throw invalid(`unknown ${name} option ${JSON.stringify(key)}`);
+      }
+      checkTls(t as Record<string, unknown>);
+      return t as TlsOptions;
+    }),
     signal,
     policy,
   };
