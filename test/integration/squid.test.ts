@@ -190,6 +190,7 @@ if (squidBinary === undefined) {
     await t.rejects(
       connectWith(`ws://127.0.0.1:${port}/`, { proxy: `http://127.0.0.1:${open!.port}`, dial_timeout }, io),
       {
+        name: "WebSocketError",
         id: "PROXY_REFUSED",
         retryable: true,
         status: 503,
