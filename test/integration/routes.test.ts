@@ -349,7 +349,7 @@ t.test("proxy: false ignores the environment; an explicit proxy overrides it", a
   await direct.close();
   await t.rejects(
     connectWith(peer.url.replace("127.0.0.1", "10.0.0.1"), { dial_timeout }, env),
-    { id: "CONNECT_FAILED" },
+    { name: "WebSocketError", id: "CONNECT_FAILED" },
     "by default the environment's proxy is used",
   );
 });
