@@ -178,8 +178,8 @@ async function viaProxy(
     if (net.isIP(target.host) === 0) tunnelHost = (await resolve(target.host, request))[0]!.address;
   } else if (privateRefusedBy(layers) !== undefined && net.isIP(target.host) === 0) {
     if (proxy.kind === "socks5h") {
-      throw new WebSocketError(
-        "PERMISSION_DENIED",
+      throw failure(
+        "POLICY_PRIVATE_NETWORK",
         `websocket.connect: ${proxy.shown} would resolve ${target.host} itself, which ${privateRefusedBy(layers)} (private_networks: false) cannot check; use socks5:// to resolve it here`,
       );
     }

@@ -32,6 +32,8 @@ export const ERROR_IDS = Object.freeze({
   POLICY_CONNECT_DISABLED: { kind: "PERMISSION_DENIED", retryable: false },
   POLICY_URL_DENIED: { kind: "PERMISSION_DENIED", retryable: false },
   POLICY_PRIVATE_NETWORK: { kind: "PERMISSION_DENIED", retryable: false },
+  /** A unix domain socket refused by the policy's `unix_sockets` rule (or by `private_networks: false`). */
+  POLICY_UNIX_SOCKET: { kind: "PERMISSION_DENIED", retryable: false },
 
   // ---- dialling: DNS, TCP, proxy, TLS, the opening handshake ----
   DNS_FAILED: { kind: "INTERNAL", retryable: true },

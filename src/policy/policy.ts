@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { invalid, WebSocketError } from "../errors/errors.js";
+import { failure, invalid, WebSocketError } from "../errors/errors.js";
 import { canonicalIp, specialRange } from "./address.js";
 
 /**
@@ -404,7 +404,10 @@ export function checkAddress(layers: readonly CompiledPolicy[], host: string, ad
 export function checkUnix(layers: readonly CompiledPolicy[], path: string): void {
   for (const layer of layers) {
     if (!layer.connect) {
-      throw denied(`websocket.connect: connections are disabled by ${layer.where} (connect: false)`);
+      throw failure(
+        "POLICY_CONNECT_DISABLED",
+        `websocket.connect: connections are disabled by ${layer.where} (connect: false)`,
+      );
     }
   }
   for (const layer of layers) {
@@ -418,7 +421,10 @@ export function checkUnix(layers: readonly CompiledPolicy[], path: string): void
             ? "urls.allow, which cannot name a socket (allow with unix_sockets: true)"
             : undefined;
     if (why !== undefined) {
-      throw denied(`websocket.connect: the unix socket ${path} is refused by ${layer.where}: ${why}`);
+      throw failure(
+        "POLICY_UNIX_SOCKET",
+        `websocket.connect: the unix socket ${path} is refused by ${layer.where}: ${why}`,
+      );
     }
   }
 }

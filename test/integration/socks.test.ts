@@ -1,3 +1,4 @@
+import * as net from "node:net";
 import t from "tap";
 import { connectWith } from "../../src/client/connect.js";
 import type { LookupFunction } from "../../src/client/dial.js";
@@ -229,4 +230,40 @@ t.test("the policy at each hop of a SOCKS route", async (t) => {
     "socks5h: a name the policy cannot check is refused under private_networks: false",
   );
   t.equal(socks.records.length, 0, "the scripted proxy was never reached");
+});
+
+t.test("one deadline covers the SOCKS5 negotiation: a silent proxy times out naming the phase", async (t) => {
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((s) => {
+    sockets.add(s);
+    s.resume();
+    s.on("error", () => {});
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  t.teardown(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+  const port = (silent.address() as net.AddressInfo).port;
+  await t.rejects(
+    connectWith("ws://chat.test/", { proxy: `socks5://127.0.0.1:${port}`, dial_timeout: "200ms" }, io),
+    {
+      name: "WebSocketError",
+      id: "DIAL_TIMEOUT",
+      message: /timed out after 200ms \(during the SOCKS5 negotiation\)/,
+    },
+  );
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 100);
+  await t.rejects(
+    connectWith("ws://chat.test/", { proxy: `socks5h://127.0.0.1:${port}`, signal: controller.signal }, io),
+    { name: "WebSocketError", id: "CANCELED", message: /canceled during the SOCKS5 negotiation/ },
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(
+    [...sockets].filter((s) => !s.destroyed && s.readable).length,
+    0,
+    "the proxy saw every connection closed",
+  );
 });

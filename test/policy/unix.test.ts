@@ -19,6 +19,12 @@ t.test(
         kind: "PERMISSION_DENIED",
         message: reason,
       });
+      t.match(
+        errorOf(() => checkUnix([layer(policy)], "/x")),
+        {
+          id: "connect" in policy ? "POLICY_CONNECT_DISABLED" : "POLICY_UNIX_SOCKET",
+        },
+      );
     }
   },
 );
@@ -46,3 +52,12 @@ t.test("unix_sockets must be a boolean, and shows in the policy's view when set"
     unix_sockets: true,
   });
 });
+
+function errorOf(f: () => void): unknown {
+  try {
+    f();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
