@@ -393,7 +393,10 @@ export function checkAddress(layers: readonly CompiledPolicy[], host: string, ad
   const range = specialRange(address);
   if (range === undefined) return;
   const what = host === address ? address : `${host} resolves to ${address}, which`;
-  throw denied(`websocket.connect: ${what} is not public: ${range}; ${where} has private_networks: false`);
+  throw failure(
+    "POLICY_PRIVATE_NETWORK",
+    `websocket.connect: ${what} is not public: ${range}; ${where} has private_networks: false`,
+  );
 }
 
 /**

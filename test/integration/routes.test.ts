@@ -207,7 +207,12 @@ t.test("Happy Eyeballs checks each attempt with the policy before its socket ope
         },
       },
     ),
-    { kind: "PERMISSION_DENIED", message: /10\.0\.0\.1/ },
+    {
+      name: "WebSocketError",
+      id: "POLICY_PRIVATE_NETWORK",
+      kind: "PERMISSION_DENIED",
+      message: /10\.0\.0\.1/,
+    },
   );
   t.equal(sockets, 0, "no socket was opened");
   await t.rejects(connectWith("ws://x.test/", { happy_eyeballs_delay: "5ms" }, io), {

@@ -226,7 +226,7 @@ t.test("the policy at each hop of a SOCKS route", async (t) => {
       { proxy: "socks5h://proxy.test:1080", policy, dial_timeout },
       { env: {}, lookup: publicProxy, connect: () => t.fail("no socket may open") as never },
     ),
-    { kind: "PERMISSION_DENIED", message: /would resolve chat\.test itself/ },
+    { kind: "PERMISSION_DENIED", id: "POLICY_PRIVATE_NETWORK", message: /would resolve chat\.test itself/ },
     "socks5h: a name the policy cannot check is refused under private_networks: false",
   );
   t.equal(socks.records.length, 0, "the scripted proxy was never reached");
