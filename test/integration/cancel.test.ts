@@ -9,10 +9,13 @@ import { startWsPeer } from "../helpers/ws-server.js";
 
 t.setTimeout(30_000);
 
-/** The dial's outside world for these tests (DNS, TCP), passed to every connect. */
-let io: DialIO = {};
+/**
+ * The dial's outside world for these tests (DNS, TCP), passed to every connect; an empty
+ * environment, so that a machine's own proxy variables cannot reroute the tests.
+ */
+let io: DialIO = { env: {} };
 function useDialIO(value: DialIO | undefined): void {
-  io = value ?? {};
+  io = { env: {}, ...value };
 }
 const dialWith = (url: string | URL, options?: websocket.ConnectOptions): Promise<websocket.Client> =>
   connectWith(url, options, io);
