@@ -15,8 +15,15 @@ export type { DiagnosticsEvents, DialPhase, MessageEvent } from "./client/diagno
 export { DIAGNOSTICS_CHANNELS, observe } from "./client/diagnostics.js";
 export type { ReconnectOptions } from "./client/reconnect.js";
 export { reconnect } from "./client/reconnect.js";
-export type { ErrorId, ErrorKind, WebSocketErrorOptions } from "./errors/errors.js";
+export type {
+  DialAttempt,
+  ErrorId,
+  ErrorKind,
+  HttpResponse,
+  WebSocketErrorOptions,
+} from "./errors/errors.js";
 export { ERROR_IDS, errors, WebSocketError } from "./errors/errors.js";
+export type { LookupOption, NetworkOptions } from "./options/network.js";
 export type { ConnectOptions, Duration, TlsOptions } from "./options/options.js";
 export type { Policy, PolicyUrls } from "./policy/policy.js";
 export { policy } from "./policy/policy.js";

@@ -35,8 +35,10 @@ const DEFAULT_PING_TIMEOUT_MS = 30_000;
 
 /** @internal Data a negotiated connection starts with. */
 export interface ClientInit {
-  /** The byte stream the connection runs over: a TCP or TLS socket, a tunnel, any duplex. */
+  /** The byte stream the connection runs over: a TCP or TLS socket, a proxy tunnel, a unix socket, a stream the user brought. */
   readonly socket: Duplex;
+  /** The server's successful 101 response. */
+  readonly handshake: HandshakeResponse;
   /** Bytes that came after the handshake response: the first frames. */
   readonly head: Buffer;
   readonly url: string;
@@ -47,6 +49,14 @@ export interface ClientInit {
   readonly deflate?: DeflateParams | undefined;
   /** Timing of the closing handshake, for tests; defaults otherwise. */
   readonly timing?: { readonly tcpEnd?: number; readonly terminalGrace?: number };
+}
+
+/** The server's answer to the opening handshake: its status line and headers. */
+export interface HandshakeResponse {
+  readonly status: number;
+  readonly statusText: string;
+  /** By lower-case name; a header sent several times keeps every value. */
+  readonly headers: Readonly<Record<string, readonly string[]>>;
 }
 
 /** What a send or a ping waits on. */
@@ -255,6 +265,8 @@ export class Client {
   readonly extensions: string;
   /** Resolves once the connection has ended, with how it ended. Never rejects. */
   readonly closed: Promise<CloseInfo>;
+  /** The server's successful handshake response: status (101), status text and headers. */
+  readonly handshake: HandshakeResponse;
 
   /** @internal Clients are made by `connect`; the constructor is private so the published types offer none. */
   static open(init: ClientInit): Client {
@@ -265,6 +277,7 @@ export class Client {
     this.url = init.url;
     this.protocol = init.protocol;
     this.extensions = init.extensions;
+    this.handshake = init.handshake;
     let resolveClosed!: (info: CloseInfo) => void;
     this.closed = new Promise((resolve) => {
       resolveClosed = resolve;

@@ -1,162 +1,125 @@
-import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { buildOffer, parseAgreement } from "../deflate/index.js";
-import { invalid, WebSocketError } from "../errors/errors.js";
-import {
-  buildRequest,
-  checkProtocols,
-  checkUserHeaders,
-  generateKey,
-  ResponseParser,
-  validateResponse,
-} from "../handshake/index.js";
-import { formatDuration } from "../options/duration.js";
+import { failure, invalid } from "../errors/errors.js";
+import { buildRequest, generateKey, type ParsedResponse, validateResponse } from "../handshake/index.js";
 import { type ConnectOptions, type ResolvedOptions, resolveOptions } from "../options/options.js";
 import { prototypeless } from "../options/own.js";
 import { parseTarget, shownUrl, type Target } from "../options/url.js";
-import { checkUrl, describeUrl, policyLayers } from "../policy/policy.js";
+import { checkUrl, policyLayers } from "../policy/policy.js";
 import { COMPRESSION } from "../protocol/constants.js";
 import { Client } from "./client.js";
-import { cancellable, closeOnAbort, dial, errorText } from "./dial.js";
+import { DialDeadline } from "./deadline.js";
+import { type DialIO, dial } from "./dial.js";
+import { exchange, readBody } from "./exchange.js";
+import { errorText } from "./tls.js";
 
 /**
  * Opens a WebSocket connection: checks the security policy, dials (DNS, TCP, proxy, TLS: see
  * dial.ts), performs the RFC 6455 opening handshake and resolves with an open `Client`, or
  * rejects with a `WebSocketError`.
  */
-export async function connect(url: string | URL, options?: ConnectOptions): Promise<Client> {
+export function connect(url: string | URL, options?: ConnectOptions): Promise<Client> {
+  return connectWith(url, options, {});
+}
+
+/** @internal `connect` with its outside world (DNS, TCP, the environment) passed in; for tests. */
+export async function connectWith(
+  url: string | URL,
+  options: ConnectOptions | undefined,
+  io: DialIO,
+): Promise<Client> {
   const target = parseTarget(url);
   const resolved = resolveOptions(options);
-  const headerProblem = checkUserHeaders(resolved.headers as Record<string, string>);
-  if (headerProblem !== undefined) throw invalid(`option headers: ${headerProblem}`);
-  const protocolProblem = checkProtocols(resolved.protocols);
-  if (protocolProblem !== undefined) throw invalid(`option protocols: ${protocolProblem}`);
   // The policy is decided before any DNS lookup or socket; dial checks the addresses it resolves.
   const layers = policyLayers(resolved.policy);
-  checkUrl(layers, target.url);
-  const deadline = Date.now() + resolved.dialTimeout;
-  const socket = await dial({ target, options: resolved, layers, deadline });
-  const client = await cancellable(
-    handshake(socket, target, resolved, deadline),
-    socket,
-    target.url,
-    resolved.signal,
-  );
+  // A ws+unix: URL names no host the URL patterns could judge: the policy's unix rule decides.
+  if (target.unixPath === undefined) checkUrl(layers, target.url);
+  const deadline = new DialDeadline(target.url, resolved.dialTimeout, resolved.signal);
+  let client: Client;
+  try {
+    const stream = await dial({ target, options: resolved, layers, deadline, io });
+    client = await handshake(stream, target, resolved, deadline);
+  } catch (error) {
+    deadline.destroyAll();
+    throw error;
+  } finally {
+    deadline.dispose();
+  }
   closeOnAbort(client, resolved.signal);
   return client;
 }
 
-/** Runs the opening handshake on `socket`, which `dial` connected; bounded by `deadline` (epoch ms). */
-function handshake(
-  socket: Socket,
+/** Runs the opening handshake on `stream`, which `dial` connected, within the dial's deadline. */
+async function handshake(
+  stream: Duplex,
   target: Target,
   options: ResolvedOptions,
-  deadline: number,
+  deadline: DialDeadline,
 ): Promise<Client> {
-  return new Promise<Client>((resolve, reject) => {
-    const key = generateKey();
-    const offer = compressionOffer(options.compression);
-    const parser = new ResponseParser();
-    let settled = false;
-
-    const fail = (error: WebSocketError): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      reject(error);
-    };
-    const timer = setTimeout(
-      () => {
-        fail(
-          new WebSocketError(
-            "TIMEOUT",
-            `dial to ${describeUrl(target.url)} timed out after ${formatDuration(options.dialTimeout)} (during the opening handshake)`,
-            {
-              retryable: true,
-            },
-          ),
-        );
-      },
-      Math.max(0, deadline - Date.now()),
-    );
-
-    const onError = (error: Error): void => {
-      fail(
-        new WebSocketError("INTERNAL", `connection to ${target.url.host} failed: ${errorText(error)}`, {
-          retryable: true,
-          cause: error,
-        }),
-      );
-    };
-    const onClose = (): void => {
-      fail(
-        new WebSocketError("INTERNAL", "the server closed the connection during the handshake", {
-          retryable: true,
-        }),
-      );
-    };
-    const onData = (chunk: Buffer): void => {
-      const result = parser.push(chunk);
-      if (result === undefined) return;
-      if (result.kind === "error") {
-        fail(new WebSocketError("INTERNAL", `bad handshake response: ${result.message}`));
-        return;
-      }
-      const outcome = validateResponse(result, {
-        key,
-        protocols: options.protocols,
-        extensionsOffered: offer !== undefined,
-      });
-      if (!outcome.ok) {
-        fail(
-          new WebSocketError("INTERNAL", `handshake refused: ${outcome.message}`, {
-            retryable: outcome.retryable,
-            ...(outcome.status === undefined ? {} : { status: outcome.status }),
-          }),
-        );
-        return;
-      }
-      const agreement = offer === undefined ? undefined : parseAgreement(outcome.extensions);
-      if (agreement !== undefined && !agreement.ok) {
-        fail(new WebSocketError("INTERNAL", `handshake refused: ${agreement.message}`));
-        return;
-      }
-      settled = true;
-      clearTimeout(timer);
-      socket.off("data", onData);
-      socket.off("error", onError);
-      socket.off("close", onClose);
-      socket.off("end", onClose);
-      resolve(
-        Client.open({
-          socket,
-          head: result.rest,
-          url: shownUrl(target.url),
-          protocol: outcome.protocol,
-          extensions: outcome.extensions,
-          options,
-          deflate: agreement?.params,
-        }),
-      );
-    };
-
-    socket.on("error", onError);
-    socket.on("close", onClose);
-    // Sockets are half-open capable, so a server's FIN is an "end" with no "close" to follow.
-    socket.on("end", onClose);
-    socket.on("data", onData);
-    socket.write(
-      buildRequest(
-        prototypeless({
-          url: target.url,
-          key,
-          headers: options.headers,
-          protocols: options.protocols,
-          ...(offer === undefined ? {} : { extensions: offer }),
-        }),
+  const key = generateKey();
+  const offer = compressionOffer(options.compression);
+  // Without a prototype, a field planted on Object.prototype (extensions, say) cannot reach the request.
+  const request = buildRequest(
+    prototypeless({
+      url: target.url,
+      key,
+      headers: options.headers,
+      protocols: options.protocols,
+      ...(offer === undefined ? {} : { extensions: offer }),
+    }),
+  );
+  const response: ParsedResponse = await exchange(stream, request, deadline, "opening handshake", {
+    malformed: (message, received) =>
+      failure("HANDSHAKE_INVALID", `bad handshake response: ${message}${schemeHint(target, received)}`),
+    closed: (received) =>
+      failure(
+        "HANDSHAKE_CLOSED",
+        `the server closed the connection during the handshake${received.length === 0 && !target.secure ? " (a TLS server does this to plain HTTP: if it speaks TLS, use wss://)" : ""}`,
       ),
-    );
+    failed: (error) =>
+      failure("HANDSHAKE_CLOSED", `connection to ${target.url.host} failed: ${errorText(error)}`, {
+        cause: error,
+      }),
   });
+  const outcome = validateResponse(response, {
+    key,
+    protocols: options.protocols,
+    extensionsOffered: offer !== undefined,
+  });
+  if (!outcome.ok) {
+    if (outcome.status === undefined)
+      throw failure("HANDSHAKE_INVALID", `handshake refused: ${outcome.message}`);
+    const refused = await readBody(stream, response, Math.min(1000, deadline.remaining()));
+    throw failure("HANDSHAKE_STATUS", `handshake refused: ${outcome.message}`, {
+      retryable: outcome.retryable,
+      status: outcome.status,
+      response: refused,
+    });
+  }
+  const agreement = offer === undefined ? undefined : parseAgreement(outcome.extensions);
+  if (agreement !== undefined && !agreement.ok) {
+    throw failure("HANDSHAKE_INVALID", `handshake refused: ${agreement.message}`);
+  }
+  deadline.check();
+  const headers: Record<string, readonly string[]> = Object.create(null);
+  for (const [name, values] of response.headers) headers[name] = values;
+  return Client.open({
+    socket: stream,
+    head: response.rest,
+    url: shownUrl(target.url),
+    protocol: outcome.protocol,
+    extensions: outcome.extensions,
+    options,
+    deflate: agreement?.params,
+    handshake: { status: response.status, statusText: response.statusText, headers },
+  });
+}
+
+/** A TLS record (handshake 0x16 or alert 0x15, version 3.x) where an HTTP response was expected. */
+function schemeHint(target: Target, received: Buffer): string {
+  const tlsRecord =
+    received.length >= 2 && (received[0] === 0x15 || received[0] === 0x16) && received[1] === 0x03;
+  return tlsRecord && !target.secure ? " (the server speaks TLS: use wss://)" : "";
 }
 
 /** The permessage-deflate offer for a compression mode, or undefined for none. */
@@ -164,4 +127,26 @@ function compressionOffer(mode: number): string | undefined {
   if (mode === COMPRESSION.CONTEXT_TAKEOVER) return buildOffer("context-takeover");
   if (mode === COMPRESSION.NO_CONTEXT) return buildOffer("no-context");
   return undefined;
+}
+
+const noop = (): void => {};
+
+/**
+ * closeOnAbort closes an open client with 1001 (going away) when `signal` aborts; the listener is
+ * removed once the connection has ended, so a long-lived signal does not keep closed clients alive.
+ */
+function closeOnAbort(
+  client: { close(code: number, reason: string): Promise<boolean>; readonly closed: Promise<unknown> },
+  signal: AbortSignal | undefined,
+): void {
+  if (signal === undefined) return;
+  const onAbort = (): void => {
+    client.close(1001, "canceled").catch(noop);
+  };
+  if (signal.aborted) {
+    onAbort();
+    return;
+  }
+  signal.addEventListener("abort", onAbort, { once: true });
+  client.closed.then(() => signal.removeEventListener("abort", onAbort), noop);
 }

@@ -1,26 +1,31 @@
-import { promises as dns } from "node:dns";
+import { lookup as dnsLookup } from "node:dns";
 import * as net from "node:net";
+import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
-import { WebSocketError } from "../errors/errors.js";
-import { ResponseParser } from "../handshake/index.js";
-import { formatDuration } from "../options/duration.js";
+import { type DialAttempt, failure, WebSocketError } from "../errors/errors.js";
+import type { LookupOption } from "../options/network.js";
 import type { ResolvedOptions } from "../options/options.js";
 import { prototypeless } from "../options/own.js";
-import { secureContextOptions, tlsConnectOptions } from "../options/tls.js";
 import type { Target } from "../options/url.js";
-import { type CompiledPolicy, checkAddress, describeUrl, privateRefusedBy } from "../policy/policy.js";
-import { authority, connectRequest, type ProxyTarget } from "../routes/proxy.js";
+import { type CompiledPolicy, checkAddress, checkUnix, privateRefusedBy } from "../policy/policy.js";
+import { type Environment, proxyFromEnv } from "../routes/env-proxy.js";
+import { interleave } from "../routes/eyeballs.js";
+import { authority, type ProxyTarget, parseProxy } from "../routes/proxy.js";
+import type { DialDeadline } from "./deadline.js";
+import { onceEvent, secure, secureContext } from "./tls.js";
+import { httpTunnel, socksTunnel } from "./tunnel.js";
 
 /**
- * Opening the socket a WebSocket handshake runs on: DNS lookup, TCP, an HTTP CONNECT tunnel when
- * a proxy is set, TLS for `wss:`, all within the dial deadline and cancellable by the signal.
+ * Opening the byte stream a WebSocket handshake runs on, by one of its routes: a stream the
+ * caller brought, a unix domain socket, TCP directly (Happy Eyeballs over every address), or a
+ * tunnel through an HTTP, HTTPS or SOCKS5 proxy; then TLS for `wss:`. Everything runs under the
+ * dial's one `DialDeadline`.
  *
  * Names are resolved here, once, and every address is checked against the policy's
- * `private_networks` before a socket is opened; the socket then goes to the address that was
- * checked, never to the name, so a second DNS answer cannot move the connection elsewhere (DNS
- * rebinding). With a proxy the proxy's address is checked the same way; the target's name is
- * left to the proxy unless a policy refuses private networks, in which case it is resolved and
- * checked here and the CONNECT names the checked address.
+ * `private_networks` before a socket is opened to it; the socket then goes to the address that
+ * was checked, never to the name, so a second DNS answer cannot move the connection elsewhere
+ * (DNS rebinding). A proxy's address is checked the same way. docs/networks.md has the table of
+ * what the policy can check on each route.
  */
 
 /** One address a name resolved to. */
@@ -29,27 +34,20 @@ export interface LookupAddress {
   readonly family: number;
 }
 
-/** Resolves a host name to its addresses, in the order to try them. */
+/** Resolves a host name to its addresses. */
 export type LookupFunction = (hostname: string) => Promise<readonly LookupAddress[]>;
 
 /**
- * Replacements for the outside world, for tests only (not exported by the package): `lookup`
- * stands in for DNS, `connect` for opening the TCP socket to an address. Install with
- * `setDialHooks`, and remove with `setDialHooks(undefined)` when the test ends.
+ * The outside world of a dial, passed in (tests replace it): `lookup` stands in for DNS,
+ * `connect` for opening a TCP socket to an address, `connectUnix` for a unix socket, `env` for
+ * `process.env` (the proxy variables). Each defaults to the real thing.
  */
-export interface DialHooks {
-  readonly lookup?: LookupFunction;
-  readonly connect?: (address: string, port: number) => net.Socket;
+export interface DialIO {
+  readonly lookup?: LookupFunction | undefined;
+  readonly connect?: ((address: string, port: number) => net.Socket) | undefined;
+  readonly connectUnix?: ((path: string) => net.Socket) | undefined;
+  readonly env?: Environment | undefined;
 }
-
-let hooks: DialHooks = {};
-
-/** Installs test hooks (see `DialHooks`); `undefined` restores DNS and TCP. */
-export function setDialHooks(value: DialHooks | undefined): void {
-  hooks = value ?? {};
-}
-
-const systemLookup: LookupFunction = (hostname) => dns.lookup(hostname, { all: true });
 
 /** What `dial` needs. */
 export interface DialRequest {
@@ -57,409 +55,271 @@ export interface DialRequest {
   readonly options: ResolvedOptions;
   /** The policy layers in force: every address is checked against them. */
   readonly layers: readonly CompiledPolicy[];
-  /** When the whole dial, handshake included, must be over (epoch milliseconds). */
-  readonly deadline: number;
+  readonly deadline: DialDeadline;
+  readonly io: DialIO;
 }
 
-type Phase = "DNS lookup" | "TCP connect" | "proxy CONNECT" | "TLS handshake" | "opening handshake";
+/** How a connection reaches its server. */
+export type Route =
+  | { readonly kind: "socket"; readonly stream: Duplex }
+  | { readonly kind: "unix"; readonly path: string }
+  | { readonly kind: "direct" }
+  | { readonly kind: "proxy"; readonly proxy: ProxyTarget };
 
-const noop = (): void => {};
+/** The route for `target`: the options first, then the environment's proxy variables. */
+export function chooseRoute(target: Target, options: ResolvedOptions, env: Environment): Route {
+  if (options.socket !== undefined) return { kind: "socket", stream: options.socket };
+  const path = target.unixPath ?? options.unixSocket;
+  if (path !== undefined) return { kind: "unix", path };
+  if (options.proxy === false) return { kind: "direct" };
+  if (options.proxy !== "env") return { kind: "proxy", proxy: options.proxy };
+  const named = proxyFromEnv(env, target.url.protocol, target.host, target.port);
+  if (named === undefined) return { kind: "direct" };
+  return { kind: "proxy", proxy: parseProxy(named.url, `environment variable ${named.variable}`) };
+}
 
-/** The error for a dial cancelled through `options.signal` during `phase`. */
-export function canceledError(url: URL, phase: string, signal: AbortSignal): WebSocketError {
-  return new WebSocketError(
-    "CANCELED",
-    `connecting to ${describeUrl(url)} was canceled during the ${phase}`,
-    {
-      cause: signal.reason,
-    },
-  );
+const systemLookup: LookupFunction = (hostname) =>
+  new Promise((resolve, reject) => {
+    dnsLookup(hostname, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses)));
+  });
+
+/** A `LookupFunction` over a resolver with Node's `dns.lookup` shape (the `lookup` option). */
+export function fromNodeLookup(lookup: LookupOption): LookupFunction {
+  return (hostname) =>
+    new Promise((resolve, reject) => {
+      lookup(hostname, { all: true }, (error, addresses, family) => {
+        if (error) reject(error);
+        else if (typeof addresses === "string")
+          resolve([{ address: addresses, family: family ?? net.isIP(addresses) }]);
+        else if (Array.isArray(addresses)) resolve(addresses);
+        else reject(new Error("the lookup option called back without addresses"));
+      });
+    });
 }
 
 /**
- * A promise that rejects when the deadline passes (TIMEOUT) or the signal aborts (CANCELED),
- * whichever comes first, naming the phase the dial was in.
+ * dial opens the stream for `request.target` (see the file comment) and resolves with it,
+ * connected, tunnelled and secured as needed, with no listener of ours left on it. It rejects
+ * with a WebSocketError (PERMISSION_DENIED, DNS_FAILED, CONNECT_FAILED, PROXY_FAILED,
+ * PROXY_REFUSED, TLS_FAILED, DIAL_TIMEOUT, CANCELED); every stream it opened is destroyed then.
  */
-class Interrupt {
-  readonly promise: Promise<never>;
-  phase: Phase = "DNS lookup";
-  #timer: NodeJS.Timeout | undefined;
-  #signal: AbortSignal | undefined;
-  #onAbort = noop;
+export async function dial(request: DialRequest): Promise<Duplex> {
+  const { target, options, deadline, io } = request;
+  deadline.check();
+  const route = chooseRoute(target, options, io.env ?? process.env);
+  const context = target.secure ? secureContext(options.tls, "tls") : undefined;
+  const proxyContext =
+    route.kind === "proxy" && route.proxy.kind === "https"
+      ? secureContext(options.proxyTls, "proxy_tls")
+      : undefined;
+  const stream = await open(request, route, proxyContext);
+  // A stream brought already secured is used as it is; any other carries TLS for wss:.
+  if (!target.secure || (route.kind === "socket" && stream instanceof tls.TLSSocket)) return stream;
+  return secure(stream, target.host, target.port, options.tls, context!, deadline);
+}
 
-  constructor(request: DialRequest) {
-    const { target, options, deadline } = request;
-    let reject!: (error: WebSocketError) => void;
-    this.promise = new Promise<never>((_, r) => {
-      reject = r;
-    });
-    this.promise.catch(noop);
-    this.#timer = setTimeout(
-      () => {
-        reject(
-          new WebSocketError(
-            "TIMEOUT",
-            `dial to ${describeUrl(target.url)} timed out after ${formatDuration(options.dialTimeout)} (during the ${this.phase})`,
-            { retryable: true },
-          ),
-        );
-      },
-      Math.max(0, deadline - Date.now()),
-    );
-    const signal = options.signal;
-    if (signal !== undefined) {
-      this.#signal = signal;
-      this.#onAbort = () => reject(canceledError(target.url, this.phase, signal));
-      signal.addEventListener("abort", this.#onAbort, { once: true });
+/** The stream of `route`, before TLS to the target. */
+async function open(
+  request: DialRequest,
+  route: Route,
+  proxyContext: tls.SecureContext | undefined,
+): Promise<Duplex> {
+  const { target, layers, deadline, io, options } = request;
+  switch (route.kind) {
+    case "socket": {
+      const stream = deadline.track(route.stream);
+      // A socket connected elsewhere still has an address the policy can judge.
+      const remote = (stream as Partial<net.Socket>).remoteAddress;
+      if (remote !== undefined) checkAddress(layers, remote, remote);
+      if (stream.destroyed || !stream.writable) {
+        throw failure("CONNECT_FAILED", "option socket: the stream is not open");
+      }
+      return stream;
     }
-  }
-
-  /** Awaits `work` unless interrupted first. */
-  guard<T>(phase: Phase, work: Promise<T>): Promise<T> {
-    this.phase = phase;
-    return Promise.race([work, this.promise]);
-  }
-
-  dispose(): void {
-    clearTimeout(this.#timer);
-    this.#signal?.removeEventListener("abort", this.#onAbort);
+    case "unix": {
+      checkUnix(layers, route.path);
+      const socket = deadline.track(
+        io.connectUnix?.(route.path) ?? net.connect(prototypeless({ path: route.path, allowHalfOpen: true })),
+      );
+      try {
+        await deadline.guard("TCP connect", onceEvent(socket, "connect"));
+      } catch (error) {
+        if (error instanceof WebSocketError) throw error;
+        throw failure(
+          "CONNECT_FAILED",
+          `connection to the unix socket ${route.path} failed: ${(error as Error).message}`,
+          {
+            cause: error,
+            attempts: [{ address: route.path, phase: "TCP connect", error: (error as Error).message }],
+          },
+        );
+      }
+      return socket;
+    }
+    case "direct": {
+      const addresses = await resolve(target.host, request);
+      return connectAny(target.host, addresses, target.port, request);
+    }
+    case "proxy":
+      return viaProxy(request, route.proxy, proxyContext, options);
   }
 }
 
-function connectionFailed(message: string, cause?: unknown): WebSocketError {
-  return new WebSocketError("INTERNAL", message, {
-    retryable: true,
-    ...(cause === undefined ? {} : { cause }),
-  });
+async function viaProxy(
+  request: DialRequest,
+  proxy: ProxyTarget,
+  proxyContext: tls.SecureContext | undefined,
+  options: ResolvedOptions,
+): Promise<Duplex> {
+  const { target, layers, deadline } = request;
+  const proxyAddresses = await resolve(proxy.host, request);
+  let tunnelHost = target.host;
+  if (proxy.kind === "socks5") {
+    // socks5: resolves here: the proxy is given the checked address.
+    if (net.isIP(target.host) === 0) tunnelHost = (await resolve(target.host, request))[0]!.address;
+  } else if (privateRefusedBy(layers) !== undefined && net.isIP(target.host) === 0) {
+    if (proxy.kind === "socks5h") {
+      throw failure(
+        "POLICY_PRIVATE_NETWORK",
+        `websocket.connect: ${proxy.shown} would resolve ${target.host} itself, which ${privateRefusedBy(layers)} (private_networks: false) cannot check; use socks5:// to resolve it here`,
+      );
+    }
+    // The HTTP proxy resolves the target itself, unless the policy must see the address first.
+    tunnelHost = (await resolve(target.host, request))[0]!.address;
+  }
+  let stream: Duplex = await connectAny(proxy.host, proxyAddresses, proxy.port, request);
+  if (proxy.kind === "https") {
+    stream = await secure(
+      stream,
+      proxy.host,
+      proxy.port,
+      options.proxyTls,
+      proxyContext!,
+      deadline,
+      "the proxy ",
+    );
+  }
+  const rest =
+    proxy.kind === "socks5" || proxy.kind === "socks5h"
+      ? await socksTunnel(stream, proxy, tunnelHost, target.port, deadline)
+      : await httpTunnel(stream, proxy, tunnelHost, target.port, deadline);
+  if (rest.length > 0) {
+    if (target.secure)
+      throw failure("PROXY_FAILED", `proxy ${proxy.shown} sent data before the TLS handshake`, {
+        retryable: false,
+      });
+    stream.unshift(rest);
+  }
+  return stream;
 }
 
 /** Resolves `host` (an IP address stands for itself) and checks every address against the policy. */
-async function resolve(
-  host: string,
-  layers: readonly CompiledPolicy[],
-  interrupt: Interrupt,
-): Promise<string[]> {
+async function resolve(host: string, request: DialRequest): Promise<readonly LookupAddress[]> {
+  const { layers, deadline, io, options } = request;
   if (net.isIP(host) !== 0) {
     checkAddress(layers, host, host);
-    return [host];
+    return [{ address: host, family: net.isIP(host) }];
   }
-  const lookup = hooks.lookup ?? systemLookup;
+  const lookup = io.lookup ?? (options.lookup === undefined ? systemLookup : fromNodeLookup(options.lookup));
   let answers: readonly LookupAddress[];
   try {
-    answers = await interrupt.guard("DNS lookup", lookup(host));
+    answers = await deadline.guard(
+      "DNS lookup",
+      Promise.resolve().then(() => lookup(host)),
+    );
   } catch (error) {
     if (error instanceof WebSocketError) throw error;
-    throw connectionFailed(`DNS lookup of ${host} failed: ${(error as Error).message}`, error);
+    throw failure("DNS_FAILED", `DNS lookup of ${host} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
-  if (answers.length === 0) throw connectionFailed(`DNS lookup of ${host} returned no address`);
+  const valid = answers.filter((a) => typeof a?.address === "string" && net.isIP(a.address) !== 0);
+  if (valid.length === 0) throw failure("DNS_FAILED", `DNS lookup of ${host} returned no address`);
   // Every answer is checked, not only the one used: a mixed answer is how rebinding attacks start.
-  for (const { address } of answers) checkAddress(layers, host, address);
-  return answers.map((a) => a.address);
+  for (const { address } of valid) checkAddress(layers, host, address);
+  return valid.map((a) => ({ address: a.address, family: net.isIP(a.address) }));
 }
 
-/** Resolves once `socket` emits `event`; rejects on error or close. Leaves no listener behind. */
-function once(socket: net.Socket, event: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const done = (error?: Error): void => {
-      socket.off(event, onEvent);
-      socket.off("error", onError);
-      socket.off("close", onClose);
-      if (error === undefined) resolve();
-      else reject(error);
-    };
-    const onEvent = (): void => done();
-    const onError = (error: Error): void => done(error);
-    const onClose = (): void => done(new Error("the connection was closed"));
-    socket.once(event, onEvent);
-    socket.on("error", onError);
-    socket.on("close", onClose);
-  });
-}
-
-/** Connects TCP to the first of `addresses` that answers, in order. */
-async function connectTcp(
+/**
+ * Happy Eyeballs (RFC 8305): connects TCP to `addresses` (families interleaved), starting the
+ * next attempt every `happyEyeballsDelay` or as soon as one fails; the first to connect wins and
+ * the others are destroyed at once. Each address is checked by the policy before its socket opens.
+ * When every attempt fails, the error lists them all.
+ */
+function connectAny(
   host: string,
-  addresses: readonly string[],
+  addresses: readonly LookupAddress[],
   port: number,
-  sockets: Set<net.Socket>,
-  interrupt: Interrupt,
+  request: DialRequest,
 ): Promise<net.Socket> {
-  let lastError: unknown;
-  for (const address of addresses) {
-    const socket = hooks.connect
-      ? hooks.connect(address, port)
-      : net.connect(prototypeless({ host: address, port, noDelay: true, allowHalfOpen: true }));
-    sockets.add(socket);
-    try {
-      await interrupt.guard("TCP connect", once(socket, "connect"));
-      return socket;
-    } catch (error) {
-      if (error instanceof WebSocketError) throw error;
-      lastError = error;
-      socket.destroy();
-      sockets.delete(socket);
-    }
-  }
-  const tried = addresses.length === 1 && addresses[0] === host ? "" : ` (tried ${addresses.join(", ")})`;
-  throw connectionFailed(
-    `connection to ${authority(host, port)}${tried} failed: ${(lastError as Error).message}`,
-    lastError,
-  );
-}
-
-/** Asks the proxy for a tunnel to `host`:`port` over `socket`; returns bytes that came after its answer. */
-async function tunnel(
-  socket: net.Socket,
-  proxy: ProxyTarget,
-  host: string,
-  port: number,
-  interrupt: Interrupt,
-): Promise<Buffer> {
-  const parser = new ResponseParser();
-  const answer = new Promise<Buffer>((resolve, reject) => {
-    const done = (error: WebSocketError | undefined, rest?: Buffer): void => {
-      socket.off("data", onData);
-      socket.off("error", onError);
-      socket.off("close", onClose);
-      socket.off("end", onClose);
-      if (error === undefined) resolve(rest!);
+  const { layers, deadline, io, options } = request;
+  const order = interleave(addresses);
+  const attempts: DialAttempt[] = [];
+  const live = new Set<net.Socket>();
+  const work = new Promise<net.Socket>((resolve, reject) => {
+    let next = 0;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    let lastError: unknown;
+    const finish = (error: WebSocketError | undefined, winner?: net.Socket): void => {
+      settled = true;
+      clearTimeout(timer);
+      for (const socket of live) if (socket !== winner) socket.destroy();
+      live.clear();
+      if (error === undefined) resolve(winner!);
       else reject(error);
     };
-    const target = authority(host, port);
-    const onData = (chunk: Buffer): void => {
-      const result = parser.push(chunk);
-      if (result === undefined) return;
-      if (result.kind === "error") {
-        done(
-          new WebSocketError("INTERNAL", `proxy ${proxy.shown} answered CONNECT wrongly: ${result.message}`),
-        );
-      } else if (result.status >= 200 && result.status < 300) {
-        done(undefined, Buffer.from(result.rest));
-      } else {
-        const status = result.status;
-        done(
-          new WebSocketError(
-            "INTERNAL",
-            `proxy ${proxy.shown} refused CONNECT to ${target}: ${status} ${result.statusText}`.trimEnd(),
-            { status, retryable: status >= 500 || status === 429 },
-          ),
-        );
+    const startNext = (): void => {
+      clearTimeout(timer);
+      if (settled || deadline.interrupted) return;
+      if (next >= order.length) {
+        if (live.size === 0) finish(allFailed(host, port, attempts, lastError));
+        return;
       }
-    };
-    const onError = (error: Error): void =>
-      done(connectionFailed(`proxy ${proxy.shown} failed during CONNECT: ${error.message}`, error));
-    const onClose = (): void =>
-      done(connectionFailed(`proxy ${proxy.shown} closed the connection before answering CONNECT`));
-    socket.on("data", onData);
-    socket.on("error", onError);
-    socket.on("close", onClose);
-    // The socket is half-open capable: a proxy's FIN is an "end" with no "close" to follow.
-    socket.on("end", onClose);
-    socket.write(connectRequest(proxy, host, port));
-  });
-  return interrupt.guard("proxy CONNECT", answer);
-}
-
-/** Certificate checks Node reports by code, and what each means. */
-const CERTIFICATE_CHECKS: Readonly<Record<string, string>> = {
-  CERT_HAS_EXPIRED: "the server's certificate has expired",
-  CERT_NOT_YET_VALID: "the server's certificate is not valid yet",
-  DEPTH_ZERO_SELF_SIGNED_CERT: "the server's certificate is self-signed and not trusted",
-  SELF_SIGNED_CERT_IN_CHAIN: "the server's certificate chain ends in a self-signed root that is not trusted",
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's certificate is not signed by a trusted CA (unknown CA)",
-  UNABLE_TO_GET_ISSUER_CERT: "the issuer of the server's certificate is unknown (unknown CA)",
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "the issuer of the server's certificate is unknown (unknown CA)",
-  CERT_SIGNATURE_FAILURE: "the signature of the server's certificate is invalid",
-  CERT_UNTRUSTED: "the server's certificate is not trusted",
-  CERT_REJECTED: "the server's certificate is rejected",
-  CERT_REVOKED: "the server's certificate is revoked",
-  INVALID_CA: "a CA certificate in the server's chain is invalid",
-  INVALID_PURPOSE: "the server's certificate may not be used for a TLS server",
-  HOSTNAME_MISMATCH: "the server's certificate does not match the host name",
-  ERR_TLS_CERT_ALTNAME_INVALID: "the server's certificate does not match the host name",
-};
-
-/** OpenSSL's reasons for failures reported by the peer's alerts, and what they mean. */
-const TLS_REASONS: readonly [RegExp, string][] = [
-  [/certificate required/, "the server requires a client certificate (tls.cert and tls.key)"],
-  [
-    /alert (bad certificate|unknown ca|certificate unknown|decrypt error|unsupported certificate)/,
-    "the server rejected the client certificate",
-  ],
-  [/certificate expired|certificate revoked/, "the server rejected the client certificate"],
-  [
-    /protocol version|unsupported protocol|wrong version number/,
-    "no TLS version acceptable to both sides (see tls.minVersion)",
-  ],
-  [
-    /handshake failure|no shared cipher|no suitable/,
-    "no cipher suite or parameters acceptable to both sides",
-  ],
-  [/unrecognized name/, "the server does not know the name sent in SNI"],
-  [/no application protocol/, "the server does not speak http/1.1 (ALPN)"],
-];
-
-/**
- * errorText describes a socket error in a line: OpenSSL errors (which Node reports as several
- * lines of file names and numbers) become their reason, explained when it is a known alert,
- * and their code; other errors keep their message.
- */
-export function errorText(error: Error): string {
-  const e = error as Error & { reason?: unknown; code?: unknown };
-  if (typeof e.reason !== "string" || typeof e.code !== "string" || !e.code.startsWith("ERR_SSL")) {
-    return error.message;
-  }
-  const reason = e.reason;
-  const known = TLS_REASONS.find(([pattern]) => pattern.test(reason));
-  return `${known === undefined ? "" : `${known[1]}: `}${reason} (${e.code})`;
-}
-
-/** The error for a failed TLS handshake, saying which check failed. */
-function tlsFailed(target: Target, servername: string, error: unknown): WebSocketError {
-  const where = `TLS handshake with ${authority(target.host, target.port)}`;
-  if (error instanceof WebSocketError) return error;
-  const e = error as NodeJS.ErrnoException & { reason?: string };
-  const check = e.code === undefined ? undefined : CERTIFICATE_CHECKS[e.code];
-  if (check !== undefined) {
-    const detail =
-      e.code === "ERR_TLS_CERT_ALTNAME_INVALID" ? ` ${JSON.stringify(servername)}: ${e.reason}` : "";
-    // Retryable, as API.md has every TLS failure: a server's certificate does get renewed or
-    // fixed, and a reconnect loop backs off while it waits.
-    return connectionFailed(`${where} failed: ${check}${detail} (${e.code})`, error);
-  }
-  return connectionFailed(`${where} failed: ${errorText(e)}`, error);
-}
-
-/**
- * The TLS settings of `options.tls`, built before any socket is opened so that a key, certificate
- * or passphrase Node cannot use is INVALID rather than a failure halfway through the dial.
- */
-function secureContext(options: ResolvedOptions): tls.SecureContext {
-  const t = options.tls;
-  try {
-    return tls.createSecureContext(secureContextOptions(t));
-  } catch (error) {
-    throw new WebSocketError("INVALID", `option tls: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/** Runs TLS over `socket` for `target`, verifying its certificate against the host name. */
-async function secure(
-  socket: net.Socket,
-  target: Target,
-  options: ResolvedOptions,
-  context: tls.SecureContext,
-  sockets: Set<net.Socket>,
-  interrupt: Interrupt,
-): Promise<tls.TLSSocket> {
-  const t = options.tls;
-  const servername = t.servername ?? target.servername;
-  const secured = tls.connect(tlsConnectOptions(t, target, socket, context));
-  sockets.add(secured);
-  try {
-    await interrupt.guard("TLS handshake", once(secured, "secureConnect"));
-  } catch (error) {
-    throw tlsFailed(target, servername ?? target.host, error);
-  }
-  return secured;
-}
-
-/**
- * dial opens the socket for `request.target` (see the file comment) and resolves with it,
- * connected, tunnelled and secured as needed, with no listener of ours left on it. It rejects
- * with a WebSocketError: PERMISSION_DENIED for an address the policy refuses, TIMEOUT past the
- * deadline, CANCELED when the signal aborts, INTERNAL when something fails; every socket it
- * opened is destroyed then.
- */
-export async function dial(request: DialRequest): Promise<net.Socket> {
-  const { target, options, layers } = request;
-  const signal = options.signal;
-  if (signal?.aborted) throw canceledError(target.url, "DNS lookup", signal);
-  const context = target.secure ? secureContext(options) : undefined;
-  const interrupt = new Interrupt(request);
-  const sockets = new Set<net.Socket>();
-  try {
-    const proxy = options.proxy;
-    if (proxy === undefined) {
-      const addresses = await resolve(target.host, layers, interrupt);
-      const socket = await connectTcp(target.host, addresses, target.port, sockets, interrupt);
-      return target.secure ? await secure(socket, target, options, context!, sockets, interrupt) : socket;
-    }
-    const proxyAddresses = await resolve(proxy.host, layers, interrupt);
-    // The proxy resolves the target itself, unless the policy must see the address first.
-    let tunnelHost = target.host;
-    if (privateRefusedBy(layers) !== undefined) {
-      tunnelHost = (await resolve(target.host, layers, interrupt))[0]!;
-    }
-    const socket = await connectTcp(proxy.host, proxyAddresses, proxy.port, sockets, interrupt);
-    const rest = await tunnel(socket, proxy, tunnelHost, target.port, interrupt);
-    if (target.secure) {
-      if (rest.length > 0) {
-        throw new WebSocketError("INTERNAL", `proxy ${proxy.shown} sent data before the TLS handshake`);
+      const { address } = order[next++]!;
+      try {
+        checkAddress(layers, host, address);
+      } catch (error) {
+        finish(error as WebSocketError);
+        return;
       }
-      return await secure(socket, target, options, context!, sockets, interrupt);
-    }
-    if (rest.length > 0) socket.unshift(rest);
-    return socket;
-  } catch (error) {
-    for (const socket of sockets) socket.destroy();
-    throw error;
-  } finally {
-    interrupt.dispose();
-  }
-}
-
-/**
- * cancellable lets `signal` cancel the opening handshake running on `socket`: on abort the socket
- * is destroyed and the promise rejects with CANCELED; a client that was nevertheless made is
- * closed with 1001.
- */
-export function cancellable<T extends { close(code: number, reason: string): Promise<boolean> }>(
-  handshake: Promise<T>,
-  socket: net.Socket,
-  url: URL,
-  signal: AbortSignal | undefined,
-): Promise<T> {
-  if (signal === undefined) return handshake;
-  return new Promise<T>((resolve, reject) => {
-    let canceled = false;
-    const onAbort = (): void => {
-      canceled = true;
-      socket.destroy();
-      reject(canceledError(url, "opening handshake", signal));
+      const socket = deadline.track(
+        io.connect?.(address, port) ??
+          net.connect(prototypeless({ host: address, port, noDelay: true, allowHalfOpen: true })),
+      );
+      live.add(socket);
+      onceEvent(socket, "connect").then(
+        () => {
+          if (settled) socket.destroy();
+          else finish(undefined, socket);
+        },
+        (error: Error) => {
+          live.delete(socket);
+          socket.destroy();
+          if (settled) return;
+          lastError = error;
+          attempts.push({ address, port, phase: "TCP connect", error: error.message });
+          startNext();
+        },
+      );
+      if (next < order.length) timer = setTimeout(startNext, options.happyEyeballsDelay);
     };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-    handshake.then(
-      (client) => {
-        signal.removeEventListener("abort", onAbort);
-        if (canceled) client.close(1001, "canceled").catch(noop);
-        else resolve(client);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
+    startNext();
   });
+  return deadline.guard("TCP connect", work);
 }
 
-/**
- * closeOnAbort closes an open client with 1001 (going away) when `signal` aborts; the listener is
- * removed once the connection has ended, so a long-lived signal does not keep closed clients alive.
- */
-export function closeOnAbort(
-  client: { close(code: number, reason: string): Promise<boolean>; readonly closed: Promise<unknown> },
-  signal: AbortSignal | undefined,
-): void {
-  if (signal === undefined) return;
-  const onAbort = (): void => {
-    client.close(1001, "canceled").catch(noop);
-  };
-  if (signal.aborted) {
-    onAbort();
-    return;
-  }
-  signal.addEventListener("abort", onAbort, { once: true });
-  client.closed.then(() => signal.removeEventListener("abort", onAbort), noop);
+function allFailed(
+  host: string,
+  port: number,
+  attempts: readonly DialAttempt[],
+  lastError: unknown,
+): WebSocketError {
+  const only = attempts.length === 1 ? attempts[0] : undefined;
+  const where = authority(host, port);
+  const message =
+    only !== undefined
+      ? `connection to ${where}${only.address === host ? "" : ` (${only.address})`} failed: ${only.error}`
+      : `connection to ${where} failed on every address: ${attempts.map((a) => `${a.address}: ${a.error}`).join("; ")}`;
+  return failure("CONNECT_FAILED", message, { cause: lastError, attempts });
 }

@@ -243,6 +243,8 @@ export interface ReconnectEnv {
   readonly sleep: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
   /** A monotonic clock in milliseconds, for how long a connection stayed up. Default `performance.now`. */
   readonly now: () => number;
+  /** The wall clock in epoch milliseconds, for a Retry-After date. Default `Date.now`. */
+  readonly wallClock: () => number;
 }
 
 /** @internal */
@@ -250,7 +252,26 @@ export const defaultReconnectEnv: ReconnectEnv = Object.freeze({
   random: Math.random,
   sleep,
   now: () => performance.now(),
+  wallClock: () => Date.now(),
 });
+
+/**
+ * The wait a refused handshake asks for: the Retry-After of a 429 or 503 (RFC 9110 §10.2.3:
+ * delay-seconds or an HTTP date), bounded by `max_delay`; 0 when there is none.
+ */
+export function retryAfterOf(error: WebSocketError, now: number, maxDelay: number): number {
+  if (error.id !== "HANDSHAKE_STATUS" || (error.status !== 429 && error.status !== 503)) return 0;
+  const value = error.response?.headers["retry-after"]?.[0]?.trim();
+  if (value === undefined) return 0;
+  let ms: number;
+  if (/^\d+$/.test(value)) ms = Number(value) * 1000;
+  else {
+    const date = Date.parse(value);
+    if (Number.isNaN(date)) return 0;
+    ms = date - now;
+  }
+  return Math.max(0, Math.min(maxDelay, ms));
+}
 
 /**
  * One signal for the whole iteration, aborted by whichever of the reconnect option `signal` and
@@ -286,7 +307,9 @@ function linkSignals(signals: readonly (AbortSignal | undefined)[]): {
  * (see `ReconnectOptions`). Used with `for await`; leaving the loop closes the current client.
  *
  * - The first dial is immediate. A failed dial that is retryable is retried after
- *   `retryDelay(step)`, step counting the retries since the last connection that stayed up.
+ *   `retryDelay(step)`, step counting the retries since the last connection that stayed up; a
+ *   handshake refused with 429 or 503 and a Retry-After header waits at least that long (at
+ *   most `max_delay`).
  * - A connection "stayed up" when it was open for max(min_delay, min(max_delay, 10 s)); after
  *   it closes, the backoff starts again from min_delay.
  * - It stops by throwing: a non-retryable error (INVALID options or URL, PERMISSION_DENIED,
@@ -348,7 +371,7 @@ async function* run(
         if (!(error instanceof WebSocketError) || !error.retryable) throw error;
         failures++;
         if (failures >= c.maxAttempts) throw error;
-        wait = retryDelay(step++, c, env.random);
+        wait = Math.max(retryDelay(step++, c, env.random), retryAfterOf(error, env.wallClock(), c.maxDelay));
         continue;
       }
       failures = 0;

@@ -32,6 +32,8 @@ export const ERROR_IDS = Object.freeze({
   POLICY_CONNECT_DISABLED: { kind: "PERMISSION_DENIED", retryable: false },
   POLICY_URL_DENIED: { kind: "PERMISSION_DENIED", retryable: false },
   POLICY_PRIVATE_NETWORK: { kind: "PERMISSION_DENIED", retryable: false },
+  /** A unix domain socket refused by the policy's `unix_sockets` rule (or by `private_networks: false`). */
+  POLICY_UNIX_SOCKET: { kind: "PERMISSION_DENIED", retryable: false },
 
   // ---- dialling: DNS, TCP, proxy, TLS, the opening handshake ----
   DNS_FAILED: { kind: "INTERNAL", retryable: true },
@@ -95,6 +97,33 @@ export interface WebSocketErrorOptions {
   readonly reason?: string;
   /** The HTTP status, for a refused opening handshake. */
   readonly status?: number;
+  /** The whole refused response (status line, headers, body up to 64 KiB): a refused handshake or CONNECT. */
+  readonly response?: HttpResponse;
+  /** The reply code (RFC 1928 §6) of a SOCKS5 proxy that refused the tunnel. */
+  readonly socksReply?: number;
+  /** Every connection attempt of a failed dial, in the order they started. */
+  readonly attempts?: readonly DialAttempt[];
+}
+
+/** An HTTP response that refused a handshake or a proxy CONNECT. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly statusText: string;
+  /** Header values by lower-case name, repeats kept in order. */
+  readonly headers: Readonly<Record<string, readonly string[]>>;
+  /** The body, at most 64 KiB (the rest is dropped). */
+  readonly body: Uint8Array;
+}
+
+/** One connection attempt of a dial: where, in which phase it ended, and how. */
+export interface DialAttempt {
+  /** The address (or unix socket path) tried. */
+  readonly address: string;
+  readonly port?: number;
+  /** The phase it failed in, such as "TCP connect". */
+  readonly phase: string;
+  /** What went wrong, one line. */
+  readonly error: string;
 }
 
 const GENERIC_IDS: Record<ErrorKind, ErrorId> = {
@@ -121,6 +150,12 @@ export class WebSocketError extends Error {
   readonly reason: string | undefined;
   /** The HTTP status of a refused opening handshake (e.g. 401, 503). */
   readonly status: number | undefined;
+  /** The refused response of a handshake or proxy CONNECT: status line, headers, body (≤ 64 KiB). */
+  readonly response: HttpResponse | undefined;
+  /** The reply code (RFC 1928 §6) of a SOCKS5 proxy that refused the tunnel. */
+  readonly socksReply: number | undefined;
+  /** Every connection attempt of a failed dial (address, phase, error). */
+  readonly attempts: readonly DialAttempt[] | undefined;
 
   constructor(kind: ErrorKind, message: string, options: WebSocketErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -130,6 +165,9 @@ export class WebSocketError extends Error {
     this.code = options.code;
     this.reason = options.reason;
     this.status = options.status;
+    this.response = options.response;
+    this.socksReply = options.socksReply;
+    this.attempts = options.attempts;
   }
 }
 

@@ -1,8 +1,7 @@
-import { invalid, WebSocketError } from "../errors/errors.js";
+import { invalid, type WebSocketError } from "../errors/errors.js";
 import { checkProtocols, checkUserHeaders } from "../handshake/index.js";
 import { type CompiledPolicy, compilePolicy, type Policy } from "../policy/policy.js";
 import { COMPRESSION, type CompressionMode } from "../protocol/constants.js";
-import { type ProxyTarget, parseProxy } from "../routes/proxy.js";
 import { durationProblem, parseDuration } from "./duration.js";
 import { bare, isRecord, ownArray, ownEntries } from "./own.js";
 import { unknownField } from "./suggest.js";
@@ -10,11 +9,13 @@ import { snapshotTls, type TlsOptions } from "./tls.js";
 
 export type { TlsOptions } from "./tls.js";
 
+import { NETWORK_KNOWN, type NetworkOptions, type ResolvedNetwork, resolveNetwork } from "./network.js";
+
 /** A duration: milliseconds, or a Go duration string such as "300ms", "5s", "1m30s". */
 export type Duration = number | string;
 
-/** The options of `connect`; every field is optional. */
-export interface ConnectOptions {
+/** The options of `connect`; every field is optional. Network options: see `NetworkOptions` and docs/networks.md. */
+export interface ConnectOptions extends NetworkOptions {
   /** Extra handshake headers, names sent as given. Default none. */
   readonly headers?: Readonly<Record<string, string>> | undefined;
   /** Subprotocols offered, in order of preference. Default none. */
@@ -39,11 +40,6 @@ export interface ConnectOptions {
   readonly keepalive_timeout?: Duration | undefined;
   /** TLS settings for `wss:`. */
   readonly tls?: TlsOptions | undefined;
-  /**
-   * An HTTP proxy, `http://[user:pass@]host:port` (port 80 when omitted), reached with CONNECT;
-   * TLS for `wss:` runs inside the tunnel. Default none: connect directly.
-   */
-  readonly proxy?: string | URL | undefined;
   /** Cancels the dial (CANCELED) when aborted; once open, aborting closes the connection with 1001. Default none. */
   readonly signal?: AbortSignal | undefined;
   /** A policy for this connection, applied on top of `websocket.policy`: it can only narrow it. Default none. */
@@ -83,7 +79,7 @@ export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
  * with no prototype, taken once when `connect` is called: later changes to the caller's objects,
  * and anything added to `Object.prototype`, never reach it.
  */
-export interface ResolvedOptions {
+export interface ResolvedOptions extends ResolvedNetwork {
   readonly headers: Readonly<Record<string, string>>;
   readonly protocols: readonly string[];
   readonly dialTimeout: number;
@@ -96,7 +92,6 @@ export interface ResolvedOptions {
   readonly keepalive: number;
   readonly keepaliveTimeout: number;
   readonly tls: TlsOptions;
-  readonly proxy: ProxyTarget | undefined;
   readonly signal: AbortSignal | undefined;
   /** `options.policy`, checked; the process-wide policy is read when connecting. */
   readonly policy: CompiledPolicy | undefined;
@@ -118,12 +113,12 @@ const KNOWN: ReadonlySet<string> = new Set([
   "keepalive",
   "keepalive_timeout",
   "tls",
-  "proxy",
   "signal",
   "policy",
   "channel_byte_limit",
   "write_limit",
   "close_timeout",
+  ...NETWORK_KNOWN,
 ]);
 
 function optionError(message: string): WebSocketError {
@@ -170,18 +165,6 @@ function snapshotProtocols(input: unknown): readonly string[] {
   return protocols as readonly string[];
 }
 
-function snapshotProxy(input: unknown): ProxyTarget | undefined {
-  if (input === undefined) return undefined;
-  try {
-    return parseProxy(input);
-  } catch (error) {
-    // parseProxy's messages already name the option; the id says it is one.
-    if (error instanceof WebSocketError && error.kind === "INVALID")
-      throw invalid(error.message, "INVALID_OPTION");
-    throw error;
-  }
-}
-
 /**
  * Checks every option and fills in defaults, synchronously, reading own properties only; returns
  * the snapshot everything downstream reads (see `ResolvedOptions`). Throws an INVALID
@@ -206,7 +189,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw optionError("signal: expected an AbortSignal");
   }
-  const proxy = snapshotProxy(o.proxy);
   const policy = o.policy === undefined ? undefined : compilePolicy(o.policy, "options.policy");
   const keepalive = duration("keepalive", o.keepalive, 0);
   if (o.keepalive_timeout !== undefined && keepalive === 0) {
@@ -238,7 +220,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     keepalive,
     keepaliveTimeout: duration("keepalive_timeout", o.keepalive_timeout, 0) || keepalive,
     tls,
-    proxy,
+    ...resolveNetwork(o, (name, value) => snapshotTls(value, name)),
     signal,
     policy,
     channelByteLimit: integer(

@@ -1,9 +1,8 @@
-import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
 import { invalid } from "../errors/errors.js";
 import { bare, isRecord, own, ownArray } from "./own.js";
 import { unknownField } from "./suggest.js";
-import type { Target } from "./url.js";
 
 /** TLS settings for `wss:` URLs. Certificates and host names are verified unless told otherwise. */
 export interface TlsOptions {
@@ -104,12 +103,12 @@ function optionalString(name: string, value: unknown): string | undefined {
  * snapshotTls checks the `tls` option and copies it, own properties only, into a frozen record
  * with no prototype; throws INVALID (INVALID_OPTION) naming the field.
  */
-export function snapshotTls(input: unknown): TlsOptions {
+export function snapshotTls(input: unknown, name = "tls"): TlsOptions {
   if (input === undefined) return bare({});
-  if (!isRecord(input)) throw invalid("option tls: expected an object", "INVALID_OPTION");
+  if (!isRecord(input)) throw invalid(`option ${name}: expected an object`, "INVALID_OPTION");
   for (const key of Object.keys(input)) {
     if (!TLS_KNOWN.has(key))
-      throw invalid(`option tls: ${unknownField("field", key, TLS_KNOWN)}`, "INVALID_OPTION");
+      throw invalid(`option ${name}: ${unknownField("field", key, TLS_KNOWN)}`, "INVALID_OPTION");
   }
   const rejectUnauthorized = own(input, "rejectUnauthorized");
   if (rejectUnauthorized !== undefined && typeof rejectUnauthorized !== "boolean") {
@@ -156,16 +155,17 @@ export function secureContextOptions(t: TlsOptions): tls.SecureContextOptions {
  */
 export function tlsConnectOptions(
   t: TlsOptions,
-  target: Target,
-  socket: Socket,
+  host: string,
+  servername: string | undefined,
+  socket: Duplex,
   secureContext: tls.SecureContext,
 ): tls.ConnectionOptions {
   const fields: Record<string, unknown> = {
     socket,
     // The name the certificate is checked against when there is no servername (an IP host):
     // without it Node would fall back to whatever the TCP socket was connected to.
-    host: target.host,
-    servername: t.servername ?? target.servername,
+    host,
+    servername,
     allowHalfOpen: true,
     ALPNProtocols: ["http/1.1"],
     secureContext,

@@ -14,6 +14,8 @@ export interface Target {
    * undefined for an IP address, which SNI never carries.
    */
   readonly servername: string | undefined;
+  /** For `ws+unix:`/`wss+unix:` URLs: the socket path; `url` is then the ws:/wss: URL of the request. */
+  readonly unixPath?: string;
 }
 
 /** A copy of `input` as a URL, or undefined when it is neither a URL nor a string that parses as one. */
@@ -67,12 +69,16 @@ export function parseTarget(input: unknown): Target {
     const shown = input.includes("@") ? "" : ` ${JSON.stringify(input)}`;
     throw invalid(`invalid URL${shown}: expected ws://host[:port]/path or wss://…`, "INVALID_URL");
   }
+  if (url.protocol === "ws+unix:" || url.protocol === "wss+unix:") return unixTarget(url);
   if (url.protocol !== "ws:" && url.protocol !== "wss:") {
     const hint =
       url.protocol === "http:" || url.protocol === "https:"
         ? ` (for ${url.protocol}// use ${url.protocol === "https:" ? "wss:" : "ws:"}//)`
         : "";
-    throw invalid(`URL scheme must be ws: or wss:, got ${url.protocol}${hint}`, "INVALID_URL");
+    throw invalid(
+      `URL scheme must be ws:, wss:, ws+unix: or wss+unix:, got ${url.protocol}${hint}`,
+      "INVALID_URL",
+    );
   }
   if (url.hash !== "") throw invalid("a WebSocket URL cannot have a fragment (RFC 6455 §3)", "INVALID_URL");
   if (url.hostname === "") throw invalid("URL has no host", "INVALID_URL");
@@ -80,4 +86,38 @@ export function parseTarget(input: unknown): Target {
   const port = url.port === "" ? (secure ? 443 : 80) : Number(url.port);
   const host = hostOf(url);
   return { url, secure, host, port, servername: sniName(host) };
+}
+
+/**
+ * A `ws+unix:` URL as ws writes them: `ws+unix:/path/to/socket:/request/path?query`, the socket
+ * path up to the first ":" (the whole path when there is none, requesting "/"). The request goes
+ * to the host "localhost", as Node's HTTP client names a unix socket's host.
+ */
+function unixTarget(url: URL): Target {
+  if (url.hash !== "") throw invalid("a WebSocket URL cannot have a fragment (RFC 6455 §3)", "INVALID_URL");
+  if (url.host !== "")
+    throw invalid("a ws+unix: URL has no host: ws+unix:/path/to/socket:/request/path", "INVALID_URL");
+  let whole = url.pathname;
+  try {
+    whole = decodeURIComponent(whole);
+  } catch {
+    // A stray "%" stays as it is.
+  }
+  const colon = whole.indexOf(":");
+  const unixPath = colon < 0 ? whole : whole.slice(0, colon);
+  const requestPath = colon < 0 ? "/" : whole.slice(colon + 1) || "/";
+  if (unixPath === "" || unixPath === "/")
+    throw invalid("a ws+unix: URL must name the socket path", "INVALID_URL");
+  const secure = url.protocol === "wss+unix:";
+  const request = new URL(
+    `${secure ? "wss" : "ws"}://localhost${requestPath.startsWith("/") ? "" : "/"}${requestPath}${url.search}`,
+  );
+  return {
+    url: request,
+    secure,
+    host: "localhost",
+    port: secure ? 443 : 80,
+    servername: undefined,
+    unixPath,
+  };
 }

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { type ErrorId, invalid, WebSocketError } from "../errors/errors.js";
+import { type ErrorId, failure, invalid, WebSocketError } from "../errors/errors.js";
 import { isRecord, own, ownArray } from "../options/own.js";
 import { unknownField } from "../options/suggest.js";
 import { describeUrl } from "../options/url.js";
@@ -47,6 +47,12 @@ export interface Policy {
    * connected to). Default true.
    */
   readonly private_networks?: boolean;
+  /**
+   * Unix domain sockets (`ws+unix:` URLs, the `unix_socket` option): true allows them, false
+   * refuses them. Default: allowed unless `private_networks` is false or `urls.allow` is set
+   * (a local socket is the most private network of all).
+   */
+  readonly unix_sockets?: boolean;
 }
 
 /** One parsed URL pattern. */
@@ -84,12 +90,14 @@ export interface CompiledPolicy {
   readonly allow: readonly Pattern[] | undefined;
   readonly deny: readonly Pattern[];
   readonly privateNetworks: boolean;
+  /** true or false when set, undefined to follow `private_networks` and `urls.allow`. */
+  readonly unixSockets: boolean | undefined;
   /** What `policy.get()` returns: the policy as set, defaults filled in, frozen. */
   readonly view: Policy;
 }
 
 const PROCESS = "websocket.policy";
-const POLICY_KEYS = new Set(["connect", "urls", "private_networks"]);
+const POLICY_KEYS = new Set(["connect", "urls", "private_networks", "unix_sockets"]);
 const URLS_KEYS = new Set(["allow", "deny"]);
 
 /**
@@ -234,6 +242,10 @@ export function compilePolicy(input: unknown, where: string): CompiledPolicy {
   if (typeof connect !== "boolean") throw invalid(`${where}: connect must be a boolean`, id);
   const privateNetworks = own(input, "private_networks") ?? true;
   if (typeof privateNetworks !== "boolean") throw invalid(`${where}: private_networks must be a boolean`, id);
+  const unixSockets = own(input, "unix_sockets");
+  if (unixSockets !== undefined && typeof unixSockets !== "boolean") {
+    throw invalid(`${where}: unix_sockets must be a boolean`, id);
+  }
   const urls = own(input, "urls") ?? {};
   if (!isRecord(urls)) throw invalid(`${where}: urls must be an object with allow and/or deny`, id);
   for (const key of Object.keys(urls)) {
@@ -251,8 +263,9 @@ export function compilePolicy(input: unknown, where: string): CompiledPolicy {
       deny: Object.freeze(deny.map((p) => p.source)),
     }),
     private_networks: privateNetworks,
+    ...(unixSockets === undefined ? {} : { unix_sockets: unixSockets }),
   });
-  return Object.freeze({ where, connect, allow, deny, privateNetworks, view });
+  return Object.freeze({ where, connect, allow, deny, privateNetworks, unixSockets, view });
 }
 
 const DEFAULT_POLICY = compilePolicy({}, PROCESS);
@@ -386,5 +399,41 @@ export function checkAddress(layers: readonly CompiledPolicy[], host: string, ad
   const range = specialRange(address);
   if (range === undefined) return;
   const what = host === address ? address : `${host} resolves to ${address}, which`;
-  throw denied(`websocket.connect: ${what} is not public: ${range}; ${where} has private_networks: false`);
+  throw failure(
+    "POLICY_PRIVATE_NETWORK",
+    `websocket.connect: ${what} is not public: ${range}; ${where} has private_networks: false`,
+  );
+}
+
+/**
+ * checkUnix throws PERMISSION_DENIED when a layer refuses connections, or refuses unix domain
+ * sockets: `unix_sockets: false`, or `unix_sockets` unset with `private_networks: false` or an
+ * allow list (URL patterns cannot name a socket path, so an allow list does not let one through).
+ */
+export function checkUnix(layers: readonly CompiledPolicy[], path: string): void {
+  for (const layer of layers) {
+    if (!layer.connect) {
+      throw failure(
+        "POLICY_CONNECT_DISABLED",
+        `websocket.connect: connections are disabled by ${layer.where} (connect: false)`,
+      );
+    }
+  }
+  for (const layer of layers) {
+    if (layer.unixSockets === true) continue;
+    const why =
+      layer.unixSockets === false
+        ? "unix_sockets: false"
+        : !layer.privateNetworks
+          ? "private_networks: false (allow with unix_sockets: true)"
+          : layer.allow !== undefined
+            ? "urls.allow, which cannot name a socket (allow with unix_sockets: true)"
+            : undefined;
+    if (why !== undefined) {
+      throw failure(
+        "POLICY_UNIX_SOCKET",
+        `websocket.connect: the unix socket ${path} is refused by ${layer.where}: ${why}`,
+      );
+    }
+  }
 }

@@ -1,13 +1,25 @@
 import { getEventListeners } from "node:events";
 import * as net from "node:net";
 import t, { type Test } from "tap";
-import { type LookupFunction, setDialHooks } from "../../src/client/dial.js";
-import * as websocket from "../../src/index.js";
+import { connectWith } from "../../src/client/connect.js";
+import type { DialIO, LookupFunction } from "../../src/client/dial.js";
+import type * as websocket from "../../src/index.js";
 import { startProxy } from "../helpers/connect-proxy.js";
 import { startWsPeer } from "../helpers/ws-server.js";
 
 t.setTimeout(30_000);
-t.afterEach(() => setDialHooks(undefined));
+
+/**
+ * The dial's outside world for these tests (DNS, TCP), passed to every connect; an empty
+ * environment, so that a machine's own proxy variables cannot reroute the tests.
+ */
+let io: DialIO = { env: {} };
+function useDialIO(value: DialIO | undefined): void {
+  io = { env: {}, ...value };
+}
+const dialWith = (url: string | URL, options?: websocket.ConnectOptions): Promise<websocket.Client> =>
+  connectWith(url, options, io);
+t.afterEach(() => useDialIO(undefined));
 
 const dial_timeout = "10s";
 
@@ -60,13 +72,13 @@ async function abortAfter(
 
 t.test("an already aborted signal rejects at once, before any lookup", async (t) => {
   let lookups = 0;
-  setDialHooks({
+  useDialIO({
     lookup: async () => {
       lookups++;
       return [{ address: "127.0.0.1", family: 4 }];
     },
   });
-  await t.rejects(websocket.connect("ws://ws.test/", { signal: AbortSignal.abort() }), {
+  await t.rejects(dialWith("ws://ws.test/", { signal: AbortSignal.abort() }), {
     name: "WebSocketError",
     kind: "CANCELED",
     retryable: false,
@@ -80,9 +92,9 @@ t.test("cancelled during the DNS lookup", async (t) => {
     new Promise((resolve) => {
       release = () => resolve([{ address: "127.0.0.1", family: 4 }]);
     });
-  setDialHooks({ lookup });
+  useDialIO({ lookup });
   const controller = new AbortController();
-  const dialling = websocket.connect("ws://slow-dns.test/", { signal: controller.signal, dial_timeout });
+  const dialling = dialWith("ws://slow-dns.test/", { signal: controller.signal, dial_timeout });
   await abortAfter(t, controller, 50, dialling, "DNS lookup");
   release(); // the late answer is ignored
 });
@@ -90,7 +102,7 @@ t.test("cancelled during the DNS lookup", async (t) => {
 t.test("cancelled during the TCP connect", async (t) => {
   const pending: net.Socket[] = [];
   // A socket that never connects stands in for a SYN nobody answers.
-  setDialHooks({
+  useDialIO({
     connect: () => {
       const socket = new net.Socket();
       pending.push(socket);
@@ -98,7 +110,7 @@ t.test("cancelled during the TCP connect", async (t) => {
     },
   });
   const controller = new AbortController();
-  const dialling = websocket.connect("ws://127.0.0.1:9/", { signal: controller.signal, dial_timeout });
+  const dialling = dialWith("ws://127.0.0.1:9/", { signal: controller.signal, dial_timeout });
   await abortAfter(t, controller, 50, dialling, "TCP connect");
   t.equal(pending.length, 1);
   t.ok(pending[0]?.destroyed, "the socket was destroyed");
@@ -108,7 +120,7 @@ t.test("cancelled during the TLS handshake", async (t) => {
   const server = await silentServer();
   t.teardown(() => server.close());
   const controller = new AbortController();
-  const dialling = websocket.connect(`wss://127.0.0.1:${server.port}/`, {
+  const dialling = dialWith(`wss://127.0.0.1:${server.port}/`, {
     signal: controller.signal,
     dial_timeout,
   });
@@ -121,7 +133,7 @@ t.test("cancelled while the proxy has not answered CONNECT", async (t) => {
   const proxy = await startProxy({ silent: true });
   t.teardown(() => proxy.close());
   const controller = new AbortController();
-  const dialling = websocket.connect("ws://127.0.0.1:9/", {
+  const dialling = dialWith("ws://127.0.0.1:9/", {
     proxy: proxy.url,
     signal: controller.signal,
     dial_timeout,
@@ -133,7 +145,7 @@ t.test("cancelled during the opening handshake", async (t) => {
   const server = await silentServer();
   t.teardown(() => server.close());
   const controller = new AbortController();
-  const dialling = websocket.connect(`ws://127.0.0.1:${server.port}/`, {
+  const dialling = dialWith(`ws://127.0.0.1:${server.port}/`, {
     signal: controller.signal,
     dial_timeout,
   });
@@ -146,7 +158,7 @@ t.test("once open, aborting closes the connection with 1001", async (t) => {
   const peer = await startWsPeer();
   t.teardown(() => peer.close());
   const controller = new AbortController();
-  const client = await websocket.connect(peer.url, { signal: controller.signal });
+  const client = await dialWith(peer.url, { signal: controller.signal });
   const server = await peer.connection();
   const serverSaw = new Promise<number>((resolve) => server.once("close", (code) => resolve(code)));
   t.equal(getEventListeners(controller.signal, "abort").length, 1, "one listener while open");
@@ -161,7 +173,7 @@ t.test("a client closed normally leaves nothing on its signal, and a later abort
   const peer = await startWsPeer();
   t.teardown(() => peer.close());
   const controller = new AbortController();
-  const client = await websocket.connect(peer.url, { signal: controller.signal });
+  const client = await dialWith(peer.url, { signal: controller.signal });
   await client.close();
   await new Promise((r) => setImmediate(r));
   t.equal(getEventListeners(controller.signal, "abort").length, 0);
@@ -170,22 +182,22 @@ t.test("a client closed normally leaves nothing on its signal, and a later abort
 });
 
 t.test("the dial timeout still applies to every phase, naming it", async (t) => {
-  setDialHooks({ lookup: () => new Promise(() => {}) });
-  await t.rejects(websocket.connect("ws://never.test/", { dial_timeout: "100ms" }), {
+  useDialIO({ lookup: () => new Promise(() => {}) });
+  await t.rejects(dialWith("ws://never.test/", { dial_timeout: "100ms" }), {
     name: "WebSocketError",
     kind: "TIMEOUT",
     retryable: true,
     message: "dial to ws://never.test/ timed out after 100ms (during the DNS lookup)",
   });
-  setDialHooks(undefined);
+  useDialIO(undefined);
   const server = await silentServer();
   t.teardown(() => server.close());
-  await t.rejects(websocket.connect(`ws://127.0.0.1:${server.port}/`, { dial_timeout: "100ms" }), {
+  await t.rejects(dialWith(`ws://127.0.0.1:${server.port}/`, { dial_timeout: "100ms" }), {
     name: "WebSocketError",
     kind: "TIMEOUT",
     message: /timed out after 100ms \(during the opening handshake\)/,
   });
-  await t.rejects(websocket.connect(`wss://127.0.0.1:${server.port}/`, { dial_timeout: "100ms" }), {
+  await t.rejects(dialWith(`wss://127.0.0.1:${server.port}/`, { dial_timeout: "100ms" }), {
     name: "WebSocketError",
     kind: "TIMEOUT",
     message: /timed out after 100ms \(during the TLS handshake\)/,
@@ -194,7 +206,7 @@ t.test("the dial timeout still applies to every phase, naming it", async (t) => 
 
 t.test("a signal that is not an AbortSignal is INVALID", async (t) => {
   for (const signal of [{}, true, "abort", { aborted: false, addEventListener() {} }]) {
-    await t.rejects(websocket.connect("ws://127.0.0.1:9/", { signal } as never), {
+    await t.rejects(dialWith("ws://127.0.0.1:9/", { signal } as never), {
       name: "WebSocketError",
       kind: "INVALID",
     });

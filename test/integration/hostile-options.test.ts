@@ -3,7 +3,8 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
-import { setDialHooks } from "../../src/client/dial.js";
+import { connectWith } from "../../src/client/connect.js";
+import type { DialIO } from "../../src/client/dial.js";
 import * as websocket from "../../src/index.js";
 import { haveOpenssl, makeCerts } from "../helpers/certs.js";
 import { RawPeer, serverFrame } from "../helpers/raw-peer.js";
@@ -15,6 +16,14 @@ import { startWss } from "../helpers/wss-server.js";
  */
 
 t.setTimeout(60_000);
+
+// DNS through a test's own resolver, and no proxy from this machine's environment.
+let io: DialIO = { env: {} };
+function setDialHooks(hooks: Pick<DialIO, "lookup"> | undefined): void {
+  io = { env: {}, ...hooks };
+}
+const connect = (url: string | URL, options?: websocket.ConnectOptions): Promise<websocket.Client> =>
+  connectWith(url, options, io);
 const dial_timeout = "5s";
 
 /** Runs `fn` with `fields` set on Object.prototype, always removing them afterwards. */
@@ -74,7 +83,7 @@ if (!haveOpenssl()) {
   t.test("TLS: a polluted Object.prototype never turns certificate checks off", async (t) => {
     const lookups: string[] = [];
     setDialHooks({
-      lookup: async (hostname) => {
+      lookup: async (hostname: string) => {
         lookups.push(hostname);
         if (hostname.replace(/\.$/, "").endsWith(".test")) return [{ address: "127.0.0.1", family: 4 }];
         throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
@@ -91,7 +100,7 @@ if (!haveOpenssl()) {
         ["without tls", {}],
       ] as const) {
         const error = await rejection(
-          websocket.connect(`wss://127.0.0.1:${selfSigned.port}/`, { ...options, dial_timeout }),
+          connect(`wss://127.0.0.1:${selfSigned.port}/`, { ...options, dial_timeout }),
         );
         t.equal(error.kind, "INTERNAL", `a self-signed server is refused ${what}`);
         t.match(error.message, /TLS handshake/);
@@ -103,7 +112,7 @@ if (!haveOpenssl()) {
     await polluted({ ca: certs.otherCa.cert }, async () => {
       for (const options of [{}, { tls: {} }]) {
         const error = await rejection(
-          websocket.connect(`wss://ws.test:${untrusted.port}/`, { ...options, dial_timeout }),
+          connect(`wss://ws.test:${untrusted.port}/`, { ...options, dial_timeout }),
         );
         t.equal(error.kind, "INTERNAL", "a polluted ca is not trusted");
         t.match(error.message, /not trusted|unknown CA|self-signed/);
@@ -114,7 +123,7 @@ if (!haveOpenssl()) {
     t.teardown(() => nameOnly.close());
     await polluted({ servername: "ws.test", checkServerIdentity: () => undefined }, async () => {
       const error = await rejection(
-        websocket.connect(`wss://127.0.0.1:${nameOnly.port}/`, { tls: { ca: certs.ca.cert }, dial_timeout }),
+        connect(`wss://127.0.0.1:${nameOnly.port}/`, { tls: { ca: certs.ca.cert }, dial_timeout }),
       );
       t.equal(
         error.kind,
@@ -127,7 +136,7 @@ if (!haveOpenssl()) {
 
   t.test("SNI carries the host name without its trailing dot", async (t) => {
     setDialHooks({
-      lookup: async (hostname) => {
+      lookup: async (hostname: string) => {
         if (hostname === "ws.test.") return [{ address: "127.0.0.1", family: 4 }];
         throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
       },
@@ -135,7 +144,7 @@ if (!haveOpenssl()) {
     t.teardown(() => setDialHooks(undefined));
     const peer = await startWss(certs.server);
     t.teardown(() => peer.close());
-    const client = await websocket.connect(`wss://WS.TEST.:${peer.port}/`, {
+    const client = await connect(`wss://WS.TEST.:${peer.port}/`, {
       tls: { ca: certs.ca.cert },
       dial_timeout,
     });
@@ -156,7 +165,7 @@ t.test("a polluted proxy or path does not reroute a ws: dial", async (t) => {
   t.teardown(() => unix.close());
   const proxyUrl = `http://127.0.0.1:${proxy.port}`;
   await polluted({ proxy: proxyUrl, path: join(dir, "sock") }, async () => {
-    const client = await websocket.connect(peer.url, { dial_timeout });
+    const client = await connect(peer.url, { dial_timeout });
     const conn = await peer.connection();
     t.equal(conn.request.requestLine, "GET / HTTP/1.1", "the real server got the handshake");
     const closing = client.close();
@@ -189,7 +198,7 @@ t.test(
     };
     await polluted(pollution, async () => {
       for (const options of [{ dial_timeout }, { dial_timeout, headers: {}, protocols: [], policy: {} }]) {
-        const client = await websocket.connect(peer.url, options);
+        const client = await connect(peer.url, options);
         const conn = await peer.connection();
         const names = conn.request.rawHeaders.map(([name]) => name.toLowerCase());
         t.notOk(names.includes("x-injected"), "no injected header");
@@ -217,7 +226,7 @@ t.test("headers and protocols changed after connect() is called change nothing o
   t.teardown(() => peer.close());
   const headers: Record<string, string> = { "X-Trace": "a" };
   const protocols = ["chat"];
-  const pending = websocket.connect(peer.url, { headers, protocols, dial_timeout });
+  const pending = connect(peer.url, { headers, protocols, dial_timeout });
   headers["X-Injected"] = "1";
   headers.Cookie = "session=stolen";
   headers.Host = "evil.example";
@@ -247,7 +256,7 @@ t.test("credentials in the URL go out as Authorization and are shown nowhere", a
   const peer = await RawPeer.start();
   t.teardown(() => peer.close());
   const port = new URL(peer.url).port;
-  const client = await websocket.connect(`ws://alice:s3cret@127.0.0.1:${port}/chat?room=1`, { dial_timeout });
+  const client = await connect(`ws://alice:s3cret@127.0.0.1:${port}/chat?room=1`, { dial_timeout });
   const conn = await peer.connection();
   t.equal(conn.request.headers.authorization, `Basic ${Buffer.from("alice:s3cret").toString("base64")}`);
   t.equal(client.url, `ws://127.0.0.1:${port}/chat?room=1`, "client.url has no user:pass@");
@@ -259,7 +268,7 @@ t.test("credentials in the URL go out as Authorization and are shown nowhere", a
   const closedPort = closed.port;
   await closed.close();
   const error = await rejection(
-    websocket.connect(`ws://alice:s3cret@127.0.0.1:${closedPort}/`, { dial_timeout: "2s" }),
+    connect(`ws://alice:s3cret@127.0.0.1:${closedPort}/`, { dial_timeout: "2s" }),
   );
   t.notMatch(error.message, /s3cret|alice/, "the error does not show them");
 });

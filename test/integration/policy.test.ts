@@ -1,14 +1,26 @@
 import * as net from "node:net";
 import t from "tap";
-import { type LookupAddress, setDialHooks } from "../../src/client/dial.js";
+import { connectWith } from "../../src/client/connect.js";
+import type { DialIO, LookupAddress } from "../../src/client/dial.js";
 import * as websocket from "../../src/index.js";
 import { startProxy } from "../helpers/connect-proxy.js";
 import { echo, startWsPeer } from "../helpers/ws-server.js";
 
 t.setTimeout(30_000);
+
+/**
+ * The dial's outside world for these tests (DNS, TCP), passed to every connect; an empty
+ * environment, so that a machine's own proxy variables cannot reroute the tests.
+ */
+let io: DialIO = { env: {} };
+function useDialIO(value: DialIO | undefined): void {
+  io = { env: {}, ...value };
+}
+const dialWith = (url: string | URL, options?: websocket.ConnectOptions): Promise<websocket.Client> =>
+  connectWith(url, options, io);
 t.afterEach(() => {
   websocket.policy.reset();
-  setDialHooks(undefined);
+  useDialIO(undefined);
 });
 
 const dial_timeout = "5s";
@@ -41,7 +53,7 @@ async function countingServer(): Promise<{ port: number; count: () => number; cl
 /** A lookup stub that answers from a table and records every question. */
 function stubLookup(table: Record<string, string[]>): { questions: string[] } {
   const questions: string[] = [];
-  setDialHooks({
+  useDialIO({
     lookup: async (hostname) => {
       questions.push(hostname);
       const entry = table[hostname];
@@ -58,7 +70,7 @@ t.test("connect: false refuses before any DNS lookup or socket", async (t) => {
   const { questions } = stubLookup({ "ws.test": ["127.0.0.1"] });
   websocket.policy.set({ connect: false });
   for (const url of [`ws://127.0.0.1:${server.port}/`, `ws://ws.test:${server.port}/`]) {
-    await t.rejects(websocket.connect(url, { dial_timeout }), {
+    await t.rejects(dialWith(url, { dial_timeout }), {
       name: "WebSocketError",
       kind: "PERMISSION_DENIED",
       retryable: false,
@@ -74,21 +86,21 @@ t.test("URL rules: deny wins, the allow list admits, options.policy narrows and 
   t.teardown(() => peer.close());
   const port = Number(new URL(peer.url).port);
   websocket.policy.set({ urls: { allow: ["ws://127.0.0.1:*"], deny: [`ws://127.0.0.1:${port + 1}`] } });
-  const client = await websocket.connect(`ws://127.0.0.1:${port}/any`, { dial_timeout });
+  const client = await dialWith(`ws://127.0.0.1:${port}/any`, { dial_timeout });
   await client.close();
   t.pass("an allowed URL connects");
-  await t.rejects(websocket.connect(`ws://127.0.0.1:${port + 1}/`), {
+  await t.rejects(dialWith(`ws://127.0.0.1:${port + 1}/`), {
     name: "WebSocketError",
     kind: "PERMISSION_DENIED",
     message: `websocket.connect.url: ws://127.0.0.1:${port + 1}/ matches the urls.deny pattern "ws://127.0.0.1:${port + 1}" of websocket.policy`,
   });
-  await t.rejects(websocket.connect(`ws://[::1]:${port}/`), {
+  await t.rejects(dialWith(`ws://[::1]:${port}/`), {
     name: "WebSocketError",
     kind: "PERMISSION_DENIED",
     message: /matches none of the 1 urls\.allow pattern of websocket\.policy/,
   });
   await t.rejects(
-    websocket.connect(`ws://127.0.0.1:${port}/admin`, {
+    dialWith(`ws://127.0.0.1:${port}/admin`, {
       policy: { urls: { deny: ["ws://127.0.0.1:*/admin"] } },
     }),
     {
@@ -97,19 +109,19 @@ t.test("URL rules: deny wins, the allow list admits, options.policy narrows and 
     },
   );
   await t.rejects(
-    websocket.connect(`ws://127.0.0.1:${port + 1}/`, {
+    dialWith(`ws://127.0.0.1:${port + 1}/`, {
       policy: { urls: { allow: [`ws://127.0.0.1:${port + 1}`] } },
     }),
     { name: "WebSocketError", kind: "PERMISSION_DENIED", message: /of websocket\.policy/ },
     "options.policy cannot lift a process-wide deny",
   );
   websocket.policy.set({ connect: false });
-  await t.rejects(websocket.connect(peer.url, { policy: { connect: true } }), {
+  await t.rejects(dialWith(peer.url, { policy: { connect: true } }), {
     name: "WebSocketError",
     kind: "PERMISSION_DENIED",
     message: /disabled by websocket\.policy/,
   });
-  await t.rejects(websocket.connect(peer.url, { policy: { urls: { allow: "ws://*" } } } as never), {
+  await t.rejects(dialWith(peer.url, { policy: { urls: { allow: "ws://*" } } } as never), {
     name: "WebSocketError",
     kind: "INVALID",
   });
@@ -128,22 +140,22 @@ t.test(
       "mixed.test": [PUBLIC_A, "127.0.0.1"],
     });
     websocket.policy.set({ private_networks: false });
-    await t.rejects(websocket.connect(`ws://innocent.test:${server.port}/`, { dial_timeout }), {
+    await t.rejects(dialWith(`ws://innocent.test:${server.port}/`, { dial_timeout }), {
       name: "WebSocketError",
       kind: "PERMISSION_DENIED",
       retryable: false,
       message:
         "websocket.connect: innocent.test resolves to 127.0.0.1, which is not public: loopback (127.0.0.0/8); websocket.policy has private_networks: false",
     });
-    await t.rejects(websocket.connect(`ws://v6.test:${server.port}/`), {
+    await t.rejects(dialWith(`ws://v6.test:${server.port}/`), {
       message: /resolves to ::1, which is not public: loopback/,
     });
-    await t.rejects(websocket.connect(`ws://mapped.test:${server.port}/`), {
+    await t.rejects(dialWith(`ws://mapped.test:${server.port}/`), {
       message: /resolves to ::ffff:10\.1\.2\.3, which is not public: IPv4-mapped private/,
     });
-    await t.rejects(websocket.connect(`ws://metadata.test:${server.port}/`), { message: /link-local/ });
+    await t.rejects(dialWith(`ws://metadata.test:${server.port}/`), { message: /link-local/ });
     await t.rejects(
-      websocket.connect(`ws://mixed.test:${server.port}/`),
+      dialWith(`ws://mixed.test:${server.port}/`),
       { message: /mixed\.test resolves to 127\.0\.0\.1/ },
       "one private address in the answer refuses the name",
     );
@@ -172,7 +184,7 @@ t.test(
     ];
     for (const url of urls) {
       await t.rejects(
-        websocket.connect(url, { policy: { private_networks: false }, dial_timeout }),
+        dialWith(url, { policy: { private_networks: false }, dial_timeout }),
         {
           name: "WebSocketError",
           kind: "PERMISSION_DENIED",
@@ -183,7 +195,7 @@ t.test(
     }
     websocket.policy.set({ private_networks: false });
     await t.rejects(
-      websocket.connect(`ws://127.0.0.1:${server.port}/`, { policy: { private_networks: true } }),
+      dialWith(`ws://127.0.0.1:${server.port}/`, { policy: { private_networks: true } }),
       { message: /websocket\.policy has private_networks: false/ },
       "options.policy cannot allow private networks again",
     );
@@ -201,7 +213,7 @@ t.test(
     let answers = 0;
     const questions: string[] = [];
     const connected: string[] = [];
-    setDialHooks({
+    useDialIO({
       lookup: async (hostname) => {
         questions.push(hostname);
         return (answers++ === 0 ? [PUBLIC_A] : ["127.0.0.1"]).map((address) => ({ address, family: 4 }));
@@ -217,7 +229,7 @@ t.test(
     peer.server.once("headers", (_h, request) => {
       host = request.headers.host;
     });
-    const client = await websocket.connect(`ws://rebind.test:${port}/`, { dial_timeout });
+    const client = await dialWith(`ws://rebind.test:${port}/`, { dial_timeout });
     await client.send("pinned");
     t.same(await client.channel().receive(), [{ type: "text", data: "pinned" }, true]);
     await client.close();
@@ -236,7 +248,7 @@ t.test(
     await closed.close(); // a port where nothing listens
     const port = Number(new URL(peer.url).port);
     const connected: string[] = [];
-    setDialHooks({
+    useDialIO({
       lookup: async () => [
         { address: "::1", family: 6 },
         { address: "127.0.0.1", family: 4 },
@@ -247,7 +259,7 @@ t.test(
         return net.connect({ host: "127.0.0.1", port: address === "::1" ? closed.port : p });
       },
     });
-    const client = await websocket.connect(`ws://localhost.test:${port}/`, { dial_timeout });
+    const client = await dialWith(`ws://localhost.test:${port}/`, { dial_timeout });
     await client.close();
     t.same(connected, ["::1", "127.0.0.1"]);
   },
@@ -262,7 +274,7 @@ t.test(
     const proxy = await startProxy({ route: () => "127.0.0.1" });
     t.teardown(() => proxy.close());
     websocket.policy.set({ private_networks: false });
-    await t.rejects(websocket.connect(`ws://${PUBLIC_A}:${peerPort}/`, { proxy: proxy.url, dial_timeout }), {
+    await t.rejects(dialWith(`ws://${PUBLIC_A}:${peerPort}/`, { proxy: proxy.url, dial_timeout }), {
       name: "WebSocketError",
       kind: "PERMISSION_DENIED",
       message: /127\.0\.0\.1 is not public: loopback/,
@@ -270,7 +282,7 @@ t.test(
     t.equal(proxy.requests.length, 0, "a proxy on a private address is refused too");
 
     const connected: string[] = [];
-    setDialHooks({
+    useDialIO({
       lookup: async (hostname) => {
         if (hostname === "proxy.test") return [{ address: PUBLIC_B, family: 4 }];
         if (hostname === "app.test") return [{ address: PUBLIC_A, family: 4 }];
@@ -282,7 +294,7 @@ t.test(
         return net.connect({ host: "127.0.0.1", port: proxy.port });
       },
     });
-    const client = await websocket.connect(`ws://app.test:${peerPort}/`, {
+    const client = await dialWith(`ws://app.test:${peerPort}/`, {
       proxy: "http://proxy.test:3128",
       dial_timeout,
     });
@@ -294,7 +306,7 @@ t.test(
       "CONNECT names the checked target address",
     );
     await t.rejects(
-      websocket.connect(`ws://internal.test:${peerPort}/`, { proxy: "http://proxy.test:3128", dial_timeout }),
+      dialWith(`ws://internal.test:${peerPort}/`, { proxy: "http://proxy.test:3128", dial_timeout }),
       {
         name: "WebSocketError",
         kind: "PERMISSION_DENIED",
@@ -304,7 +316,7 @@ t.test(
     );
     t.equal(proxy.requests.length, 1);
     websocket.policy.reset();
-    const plain = await websocket.connect(`ws://app.test:${peerPort}/`, {
+    const plain = await dialWith(`ws://app.test:${peerPort}/`, {
       proxy: "http://proxy.test:3128",
       dial_timeout,
     });

@@ -1,15 +1,27 @@
 import * as net from "node:net";
 import t from "tap";
-import { setDialHooks } from "../../src/client/dial.js";
-import * as websocket from "../../src/index.js";
+import { connectWith } from "../../src/client/connect.js";
+import type { DialIO } from "../../src/client/dial.js";
+import type * as websocket from "../../src/index.js";
 import { haveOpenssl, makeCerts } from "../helpers/certs.js";
 import { startProxy } from "../helpers/connect-proxy.js";
 import { echo, startWsPeer } from "../helpers/ws-server.js";
 import { startWss, testLookup } from "../helpers/wss-server.js";
 
 t.setTimeout(30_000);
-setDialHooks({ lookup: testLookup });
-t.teardown(() => setDialHooks(undefined));
+
+/**
+ * The dial's outside world for these tests (DNS, TCP), passed to every connect; an empty
+ * environment, so that a machine's own proxy variables cannot reroute the tests.
+ */
+let io: DialIO = { env: {} };
+function useDialIO(value: DialIO | undefined): void {
+  io = { env: {}, ...value };
+}
+const dialWith = (url: string | URL, options?: websocket.ConnectOptions): Promise<websocket.Client> =>
+  connectWith(url, options, io);
+useDialIO({ lookup: testLookup });
+t.teardown(() => useDialIO(undefined));
 
 const dial_timeout = "5s";
 /** The proxy's view of the world: the tests' ".test" names are 127.0.0.1. */
@@ -31,7 +43,7 @@ t.test("ws: through a CONNECT proxy, which is asked for the target and resolves 
   peer.server.once("headers", (_headers, request) => {
     host = request.headers.host;
   });
-  const client = await websocket.connect(`ws://chat.test:${port}/room`, { proxy: proxy.url, dial_timeout });
+  const client = await dialWith(`ws://chat.test:${port}/room`, { proxy: proxy.url, dial_timeout });
   t.equal(await roundTrip(client, "via proxy"), "via proxy");
   await client.close();
   t.same(await client.closed, { code: 1000, reason: "", clean: true });
@@ -47,7 +59,7 @@ t.test("credentials in the proxy URL become Proxy-Authorization (percent-escapes
   t.teardown(() => peer.close());
   const proxy = await startProxy({ credentials: "us@er:p:ss wörd", route });
   t.teardown(() => proxy.close());
-  const client = await websocket.connect(peer.url, {
+  const client = await dialWith(peer.url, {
     proxy: new URL(`http://us%40er:p%3Ass%20w%C3%B6rd@127.0.0.1:${proxy.port}`),
     dial_timeout,
   });
@@ -64,16 +76,17 @@ t.test(
   async (t) => {
     const proxy = await startProxy({ credentials: "user:pass" });
     t.teardown(() => proxy.close());
-    await t.rejects(websocket.connect("ws://chat.test:1/", { proxy: proxy.url, dial_timeout }), {
+    await t.rejects(dialWith("ws://chat.test:1/", { proxy: proxy.url, dial_timeout }), {
       name: "WebSocketError",
       kind: "INTERNAL",
       status: 407,
       retryable: false,
       message: `proxy http://127.0.0.1:${proxy.port} refused CONNECT to chat.test:1: 407 Proxy Authentication Required`,
     });
-    const error = await websocket
-      .connect("ws://chat.test:1/", { proxy: `http://user:wrong@127.0.0.1:${proxy.port}`, dial_timeout })
-      .catch((e: unknown) => e);
+    const error = await dialWith("ws://chat.test:1/", {
+      proxy: `http://user:wrong@127.0.0.1:${proxy.port}`,
+      dial_timeout,
+    }).catch((e: unknown) => e);
     t.match(error, { status: 407, retryable: false });
     t.notMatch((error as Error).message, /wrong|user/, "the proxy's credentials are not in the message");
   },
@@ -83,7 +96,7 @@ t.test("a 502 or 503 from the proxy is retryable", async (t) => {
   for (const status of [502, 503]) {
     const proxy = await startProxy({ status });
     t.teardown(() => proxy.close());
-    await t.rejects(websocket.connect("ws://chat.test:1/", { proxy: proxy.url, dial_timeout }), {
+    await t.rejects(dialWith("ws://chat.test:1/", { proxy: proxy.url, dial_timeout }), {
       name: "WebSocketError",
       kind: "INTERNAL",
       status,
@@ -97,14 +110,11 @@ t.test("a proxy that is not listening fails as a retryable connection failure", 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as net.AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await t.rejects(
-    websocket.connect("ws://chat.test:1/", { proxy: `http://127.0.0.1:${port}`, dial_timeout }),
-    {
-      kind: "INTERNAL",
-      retryable: true,
-      message: /connection to 127\.0\.0\.1:\d+ failed: .*ECONNREFUSED/,
-    },
-  );
+  await t.rejects(dialWith("ws://chat.test:1/", { proxy: `http://127.0.0.1:${port}`, dial_timeout }), {
+    kind: "INTERNAL",
+    retryable: true,
+    message: /connection to 127\.0\.0\.1:\d+ failed: .*ECONNREFUSED/,
+  });
 });
 
 t.test("a proxy that does not speak HTTP is an error", async (t) => {
@@ -116,13 +126,10 @@ t.test("a proxy that does not speak HTTP is an error", async (t) => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const port = (server.address() as net.AddressInfo).port;
-  await t.rejects(
-    websocket.connect("ws://chat.test:1/", { proxy: `http://127.0.0.1:${port}`, dial_timeout }),
-    {
-      kind: "INTERNAL",
-      message: /answered CONNECT wrongly/,
-    },
-  );
+  await t.rejects(dialWith("ws://chat.test:1/", { proxy: `http://127.0.0.1:${port}`, dial_timeout }), {
+    kind: "INTERNAL",
+    message: /answered CONNECT wrongly/,
+  });
 });
 
 t.test("a proxy that ends TCP before answering CONNECT fails at once, retryable", async (t) => {
@@ -134,21 +141,21 @@ t.test("a proxy that ends TCP before answering CONNECT fails at once, retryable"
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const port = (server.address() as net.AddressInfo).port;
   const started = Date.now();
-  await t.rejects(
-    websocket.connect("ws://chat.test:1/", { proxy: `http://127.0.0.1:${port}`, dial_timeout: "10s" }),
-    {
-      kind: "INTERNAL",
-      retryable: true,
-      message: /closed the connection before answering CONNECT/,
-    },
-  );
+  await t.rejects(dialWith("ws://chat.test:1/", { proxy: `http://127.0.0.1:${port}`, dial_timeout: "10s" }), {
+    kind: "INTERNAL",
+    retryable: true,
+    message: /closed the connection before answering CONNECT/,
+  });
   t.ok(Date.now() - started < 2000, `failed in ${Date.now() - started} ms, not at dial_timeout`);
 });
 
 t.test("invalid proxy options are INVALID before any socket", async (t) => {
   for (const proxy of [
-    "https://127.0.0.1:3128",
-    "socks5://127.0.0.1:1080",
+    "ftp://127.0.0.1:3128",
+    "socks4://127.0.0.1:1080",
+    "socks5://127.0.0.1:1080/path",
+    `socks5://${"u".repeat(256)}:p@127.0.0.1:1080`,
+    true,
     "http://127.0.0.1:3128/path",
     "http://127.0.0.1:3128/?q",
     "not a url",
@@ -156,7 +163,7 @@ t.test("invalid proxy options are INVALID before any socket", async (t) => {
     {},
   ]) {
     await t.rejects(
-      websocket.connect("ws://chat.test:1/", { proxy } as never),
+      dialWith("ws://chat.test:1/", { proxy } as never),
       { name: "WebSocketError", kind: "INVALID" },
       JSON.stringify(proxy),
     );
@@ -173,7 +180,7 @@ if (haveOpenssl()) {
       t.teardown(() => peer.close());
       const proxy = await startProxy({ credentials: "user:pass", route });
       t.teardown(() => proxy.close());
-      const client = await websocket.connect(`wss://ws.test:${peer.port}/`, {
+      const client = await dialWith(`wss://ws.test:${peer.port}/`, {
         proxy: `http://user:pass@127.0.0.1:${proxy.port}`,
         tls: { ca: certs.ca.cert },
         dial_timeout,
@@ -185,7 +192,7 @@ if (haveOpenssl()) {
       const wrongName = await startWss(certs.nameOnly);
       t.teardown(() => wrongName.close());
       await t.rejects(
-        websocket.connect(`wss://127.0.0.1:${wrongName.port}/`, {
+        dialWith(`wss://127.0.0.1:${wrongName.port}/`, {
           proxy: `http://user:pass@127.0.0.1:${proxy.port}`,
           tls: { ca: certs.ca.cert },
           dial_timeout,
@@ -206,14 +213,14 @@ if (haveOpenssl()) {
     const handles = (): number => process.getActiveResourcesInfo().filter((r) => r !== "Timeout").length;
     const before = handles();
     for (let i = 0; i < 20; i++) {
-      const secure = await websocket.connect(`wss://ws.test:${peer.port}/`, {
+      const secure = await dialWith(`wss://ws.test:${peer.port}/`, {
         proxy: proxy.url,
         tls: { ca: certs.ca.cert },
         dial_timeout,
       });
       t.equal(await roundTrip(secure, `wss ${i}`), `wss ${i}`);
       await secure.close();
-      const client = await websocket.connect(plain.url, { proxy: proxy.url, dial_timeout });
+      const client = await dialWith(plain.url, { proxy: proxy.url, dial_timeout });
       t.equal(await roundTrip(client, `ws ${i}`), `ws ${i}`);
       await client.close();
     }
@@ -225,7 +232,7 @@ if (haveOpenssl()) {
     const proxy = await startProxy({ credentials: "user:pass", route });
     t.teardown(() => proxy.close());
     await t.rejects(
-      websocket.connect("wss://ws.test:1/", { proxy: proxy.url, tls: { ca: certs.ca.cert }, dial_timeout }),
+      dialWith("wss://ws.test:1/", { proxy: proxy.url, tls: { ca: certs.ca.cert }, dial_timeout }),
       { name: "WebSocketError", status: 407 },
     );
   });

@@ -2,7 +2,12 @@ import { getEventListeners } from "node:events";
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import t, { type Test } from "tap";
 import { type WebSocket, WebSocketServer } from "ws";
-import { defaultReconnectEnv, type ReconnectEnv, reconnectWith } from "../../src/client/reconnect.js";
+import {
+  defaultReconnectEnv,
+  type ReconnectEnv,
+  reconnectWith,
+  retryAfterOf,
+} from "../../src/client/reconnect.js";
 import * as websocket from "../../src/index.js";
 
 t.setTimeout(20_000);
@@ -18,6 +23,8 @@ class RestartableServer {
   port = 0;
   /** Verdicts for the next handshakes, in order; once used up, handshakes are accepted. */
   verdicts: Verdict[] = [];
+  /** Headers sent with every refusal (Retry-After, say). */
+  refusalHeaders: Record<string, string> = {};
   /** Called with each accepted connection and its number (from 1). */
   onOpen: (ws: WebSocket, n: number) => void = () => {};
   /** The server side of each accepted connection, in order. */
@@ -42,7 +49,7 @@ class RestartableServer {
           done(true);
         } else {
           this.events.push(`refused ${verdict}`);
-          done(false, verdict);
+          done(false, verdict, undefined, this.refusalHeaders);
         }
       },
     });
@@ -91,6 +98,7 @@ function harness(random = 0.5) {
     env: {
       random: () => random,
       now: () => clock,
+      wallClock: () => Date.now(),
       async sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
         events.push(`wait ${ms}`);
         await h.onWait?.(++waits);
@@ -522,4 +530,53 @@ t.test("the public reconnect survives a server restart with its real timer and j
   }
   t.same(prices, [1, 2]);
   t.same(events, ["open 1", "open 2"]);
+});
+
+t.test(
+  "Retry-After on a 503 or 429 sets the wait, bounded by max_delay; other statuses ignore it",
+  async (t) => {
+    const h = harness();
+    const server = await started(t, h.events);
+    server.verdicts = [503, 429, 503];
+    server.refusalHeaders = { "Retry-After": "1" };
+    server.onOpen = (ws) => ws.close(1000);
+    const result = await drive(
+      reconnectWith(server.url, {}, { min_delay: 5, max_delay: 700, jitter: false, max_attempts: 5 }, h.env),
+      h.events,
+    );
+    t.equal(result.error, undefined);
+    t.same(
+      h.events.filter((e) => e.startsWith("wait")),
+      ["wait 700", "wait 700", "wait 700"],
+      "Retry-After: 1 (1000 ms) is capped at max_delay 700 ms",
+    );
+  },
+);
+
+t.test("a Retry-After below the backoff does not shorten it; an HTTP date counts from now", async (t) => {
+  const h = harness();
+  const server = await started(t, h.events);
+  server.verdicts = [503, 503];
+  server.refusalHeaders = { "Retry-After": "0" };
+  server.onOpen = (ws) => ws.close(1000);
+  await drive(
+    reconnectWith(server.url, {}, { min_delay: 30, max_delay: 1000, jitter: false, max_attempts: 5 }, h.env),
+    h.events,
+  );
+  t.same(
+    h.events.filter((e) => e.startsWith("wait")),
+    ["wait 30", "wait 60"],
+  );
+  const now = Date.parse("2026-01-01T00:00:00Z");
+  const refused = (value: string, status = 503): websocket.WebSocketError =>
+    Object.assign(Object.create(websocket.WebSocketError.prototype), {
+      id: "HANDSHAKE_STATUS",
+      status,
+      response: { status, statusText: "", headers: { "retry-after": [value] }, body: new Uint8Array() },
+    });
+  t.equal(retryAfterOf(refused("Thu, 01 Jan 2026 00:00:05 GMT"), now, 60_000), 5000);
+  t.equal(retryAfterOf(refused("Wed, 31 Dec 2025 23:59:00 GMT"), now, 60_000), 0, "a past date is no wait");
+  t.equal(retryAfterOf(refused("soon"), now, 60_000), 0, "garbage is ignored");
+  t.equal(retryAfterOf(refused("120"), now, 60_000), 60_000, "bounded by max_delay");
+  t.equal(retryAfterOf(refused("120", 500), now, 60_000), 0, "only 429 and 503 are honoured");
 });

@@ -1,10 +1,22 @@
 import t from "tap";
-import { setDialHooks } from "../../src/client/dial.js";
-import * as websocket from "../../src/index.js";
+import { connectWith } from "../../src/client/connect.js";
+import type { DialIO } from "../../src/client/dial.js";
+import type * as websocket from "../../src/index.js";
 import { haveOpenssl, makeCerts, type TestCerts } from "../helpers/certs.js";
 import { startWss, testLookup } from "../helpers/wss-server.js";
 
 t.setTimeout(30_000);
+
+/**
+ * The dial's outside world for these tests (DNS, TCP), passed to every connect; an empty
+ * environment, so that a machine's own proxy variables cannot reroute the tests.
+ */
+let io: DialIO = { env: {} };
+function useDialIO(value: DialIO | undefined): void {
+  io = { env: {}, ...value };
+}
+const dialWith = (url: string | URL, options?: websocket.ConnectOptions): Promise<websocket.Client> =>
+  connectWith(url, options, io);
 
 if (!haveOpenssl()) {
   t.test(
@@ -17,8 +29,8 @@ if (!haveOpenssl()) {
 }
 
 function run(certs: TestCerts): void {
-  setDialHooks({ lookup: testLookup });
-  t.teardown(() => setDialHooks(undefined));
+  useDialIO({ lookup: testLookup });
+  t.teardown(() => useDialIO(undefined));
   const dial_timeout = "5s";
 
   async function echoOnce(client: websocket.Client): Promise<void> {
@@ -32,7 +44,7 @@ function run(certs: TestCerts): void {
     async (t) => {
       const peer = await startWss(certs.server);
       t.teardown(() => peer.close());
-      const client = await websocket.connect(`wss://ws.test:${peer.port}/`, {
+      const client = await dialWith(`wss://ws.test:${peer.port}/`, {
         tls: { ca: certs.ca.cert },
         dial_timeout,
       });
@@ -43,7 +55,7 @@ function run(certs: TestCerts): void {
         { code: 1000, reason: "", clean: true },
         "the closing handshake completes over TLS",
       );
-      const byIp = await websocket.connect(`wss://127.0.0.1:${peer.port}/`, {
+      const byIp = await dialWith(`wss://127.0.0.1:${peer.port}/`, {
         tls: { ca: [certs.ca.cert] },
         dial_timeout,
       });
@@ -63,9 +75,10 @@ function run(certs: TestCerts): void {
   t.test("an unknown CA is refused, saying so, and is retryable as API.md has it", async (t) => {
     const peer = await startWss(certs.untrusted);
     t.teardown(() => peer.close());
-    const error = await websocket
-      .connect(`wss://ws.test:${peer.port}/`, { tls: { ca: certs.ca.cert }, dial_timeout })
-      .catch((e: unknown) => e);
+    const error = await dialWith(`wss://ws.test:${peer.port}/`, {
+      tls: { ca: certs.ca.cert },
+      dial_timeout,
+    }).catch((e: unknown) => e);
     t.match(error, {
       name: "WebSocketError",
       kind: "INTERNAL",
@@ -73,9 +86,9 @@ function run(certs: TestCerts): void {
       message: /TLS handshake with ws\.test:\d+ failed: .*unknown CA.*\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/,
     });
     t.ok((error as Error).cause, "the TLS error is the cause");
-    const byDefault = await websocket
-      .connect(`wss://ws.test:${peer.port}/`, { dial_timeout })
-      .catch((e: unknown) => e);
+    const byDefault = await dialWith(`wss://ws.test:${peer.port}/`, { dial_timeout }).catch(
+      (e: unknown) => e,
+    );
     t.match(
       byDefault,
       { name: "WebSocketError", kind: "INTERNAL", message: /unknown CA/ },
@@ -87,7 +100,7 @@ function run(certs: TestCerts): void {
     const peer = await startWss(certs.server);
     t.teardown(() => peer.close());
     await t.rejects(
-      websocket.connect(`wss://other.test:${peer.port}/`, { tls: { ca: certs.ca.cert }, dial_timeout }),
+      dialWith(`wss://other.test:${peer.port}/`, { tls: { ca: certs.ca.cert }, dial_timeout }),
       {
         kind: "INTERNAL",
         retryable: true,
@@ -97,11 +110,11 @@ function run(certs: TestCerts): void {
     const nameOnly = await startWss(certs.nameOnly);
     t.teardown(() => nameOnly.close());
     await t.rejects(
-      websocket.connect(`wss://127.0.0.1:${nameOnly.port}/`, { tls: { ca: certs.ca.cert }, dial_timeout }),
+      dialWith(`wss://127.0.0.1:${nameOnly.port}/`, { tls: { ca: certs.ca.cert }, dial_timeout }),
       { name: "WebSocketError", kind: "INTERNAL", message: /does not match the host name "127\.0\.0\.1"/ },
       "an IP address is checked against the certificate's IP names",
     );
-    const client = await websocket.connect(`wss://127.0.0.1:${nameOnly.port}/`, {
+    const client = await dialWith(`wss://127.0.0.1:${nameOnly.port}/`, {
       tls: { ca: certs.ca.cert, servername: "ws.test" },
       dial_timeout,
     });
@@ -113,20 +126,17 @@ function run(certs: TestCerts): void {
   t.test("an expired certificate is refused, saying it has expired", async (t) => {
     const peer = await startWss(certs.expired);
     t.teardown(() => peer.close());
-    await t.rejects(
-      websocket.connect(`wss://ws.test:${peer.port}/`, { tls: { ca: certs.ca.cert }, dial_timeout }),
-      {
-        kind: "INTERNAL",
-        retryable: true,
-        message: /the server's certificate has expired \(CERT_HAS_EXPIRED\)/,
-      },
-    );
+    await t.rejects(dialWith(`wss://ws.test:${peer.port}/`, { tls: { ca: certs.ca.cert }, dial_timeout }), {
+      kind: "INTERNAL",
+      retryable: true,
+      message: /the server's certificate has expired \(CERT_HAS_EXPIRED\)/,
+    });
   });
 
   t.test("rejectUnauthorized: false turns verification off", async (t) => {
     const peer = await startWss(certs.expired);
     t.teardown(() => peer.close());
-    const client = await websocket.connect(`wss://ws.test:${peer.port}/`, {
+    const client = await dialWith(`wss://ws.test:${peer.port}/`, {
       tls: { rejectUnauthorized: false },
       dial_timeout,
     });
@@ -141,7 +151,7 @@ function run(certs: TestCerts): void {
       ca: certs.clientCa.cert,
     });
     t.teardown(() => peer.close());
-    const client = await websocket.connect(`wss://ws.test:${peer.port}/`, {
+    const client = await dialWith(`wss://ws.test:${peer.port}/`, {
       tls: {
         ca: certs.ca.cert,
         cert: certs.client.cert,
@@ -154,12 +164,12 @@ function run(certs: TestCerts): void {
     await client.close();
     t.equal(peer.sessions[0]?.peer, "test-client", "the server saw the client certificate");
     await t.rejects(
-      websocket.connect(`wss://ws.test:${peer.port}/`, { tls: { ca: certs.ca.cert }, dial_timeout }),
+      dialWith(`wss://ws.test:${peer.port}/`, { tls: { ca: certs.ca.cert }, dial_timeout }),
       { name: "WebSocketError", kind: "INTERNAL", message: /the server requires a client certificate/ },
       "without one the server refuses",
     );
     await t.rejects(
-      websocket.connect(`wss://ws.test:${peer.port}/`, {
+      dialWith(`wss://ws.test:${peer.port}/`, {
         tls: { ca: certs.ca.cert, cert: certs.client.cert, key: certs.client.key, passphrase: "wrong" },
         dial_timeout,
       }),
@@ -172,7 +182,7 @@ function run(certs: TestCerts): void {
     const peer = await startWss(certs.server, { maxVersion: "TLSv1.2" });
     t.teardown(() => peer.close());
     await t.rejects(
-      websocket.connect(`wss://ws.test:${peer.port}/`, {
+      dialWith(`wss://ws.test:${peer.port}/`, {
         tls: { ca: certs.ca.cert, minVersion: "TLSv1.3" },
         dial_timeout,
       }),
@@ -182,7 +192,7 @@ function run(certs: TestCerts): void {
         message: /TLS handshake with ws\.test:\d+ failed: no TLS version acceptable to both sides/,
       },
     );
-    const client = await websocket.connect(`wss://ws.test:${peer.port}/`, {
+    const client = await dialWith(`wss://ws.test:${peer.port}/`, {
       tls: { ca: certs.ca.cert },
       dial_timeout,
     });
@@ -202,7 +212,7 @@ function run(certs: TestCerts): void {
     ];
     for (const tls of bad) {
       await t.rejects(
-        websocket.connect("wss://ws.test/", { tls } as never),
+        dialWith("wss://ws.test/", { tls } as never),
         { name: "WebSocketError", kind: "INVALID" },
         JSON.stringify(tls),
       );

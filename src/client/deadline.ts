@@ -1,0 +1,123 @@
+import type { Duplex } from "node:stream";
+import { failure, type WebSocketError } from "../errors/errors.js";
+import { formatDuration } from "../options/duration.js";
+import { describeUrl } from "../policy/policy.js";
+
+/** The phases of a dial, named in timeout and cancellation messages. */
+export type Phase =
+  | "DNS lookup"
+  | "TCP connect"
+  | "proxy CONNECT"
+  | "SOCKS5 negotiation"
+  | "TLS handshake"
+  | "opening handshake";
+
+const noop = (): void => {};
+
+/**
+ * The one deadline and abort of a whole dial, from the DNS lookup to the end of the opening
+ * handshake. Work is awaited through `guard`, which names the phase; streams the dial opens are
+ * `track`ed, and when the deadline passes (DIAL_TIMEOUT) or the signal aborts (CANCELED) every
+ * tracked stream is destroyed at once, so nothing the dial started outlives it.
+ */
+export class DialDeadline {
+  phase: Phase = "DNS lookup";
+  readonly #url: URL;
+  readonly #expires: number;
+  readonly #signal: AbortSignal | undefined;
+  readonly #streams = new Set<Duplex>();
+  readonly #interrupted: Promise<never>;
+  #reject: (error: WebSocketError) => void = noop;
+  #error: WebSocketError | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #onAbort = noop;
+
+  constructor(url: URL, timeoutMs: number, signal: AbortSignal | undefined) {
+    this.#url = url;
+    this.#expires = Date.now() + timeoutMs;
+    this.#signal = signal;
+    this.#interrupted = new Promise<never>((_, reject) => {
+      this.#reject = reject;
+    });
+    this.#interrupted.catch(noop);
+    if (signal?.aborted) {
+      this.#interrupt(this.#canceled());
+      return;
+    }
+    this.#timer = setTimeout(() => {
+      this.#interrupt(
+        failure(
+          "DIAL_TIMEOUT",
+          `dial to ${describeUrl(url)} timed out after ${formatDuration(timeoutMs)} (during the ${this.phase})`,
+        ),
+      );
+    }, timeoutMs);
+    if (signal !== undefined) {
+      this.#onAbort = () => this.#interrupt(this.#canceled());
+      signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
+  }
+
+  /** Whether the deadline passed or the signal aborted. */
+  get interrupted(): boolean {
+    return this.#error !== undefined;
+  }
+
+  /** Milliseconds left before the deadline. */
+  remaining(): number {
+    return Math.max(0, this.#expires - Date.now());
+  }
+
+  /** Throws the interruption if there was one (an already aborted signal, say). */
+  check(): void {
+    if (this.#error !== undefined) throw this.#error;
+  }
+
+  /** Awaits `work` in `phase`, unless the deadline passes or the signal aborts first. */
+  guard<T>(phase: Phase, work: Promise<T>): Promise<T> {
+    this.phase = phase;
+    if (this.#error !== undefined) {
+      work.catch(noop);
+      return Promise.reject(this.#error);
+    }
+    return Promise.race([work, this.#interrupted]);
+  }
+
+  /** Destroys `stream` if the dial is interrupted or fails; returns it. */
+  track<T extends Duplex>(stream: T): T {
+    this.#streams.add(stream);
+    if (this.#error !== undefined) stream.destroy();
+    return stream;
+  }
+
+  /** The dial failed: destroys every stream it opened. */
+  destroyAll(): void {
+    for (const stream of this.#streams) stream.destroy();
+    this.#streams.clear();
+  }
+
+  /** Stops the timer and leaves the signal; the streams are the caller's from now on. */
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#streams.clear();
+  }
+
+  #canceled(): WebSocketError {
+    return failure(
+      "CANCELED",
+      `connecting to ${describeUrl(this.#url)} was canceled during the ${this.phase}`,
+      {
+        cause: this.#signal?.reason,
+      },
+    );
+  }
+
+  #interrupt(error: WebSocketError): void {
+    if (this.#error !== undefined) return;
+    this.#error = error;
+    clearTimeout(this.#timer);
+    this.#reject(error);
+    this.destroyAll();
+  }
+}

@@ -1,0 +1,98 @@
+import type { Duplex } from "node:stream";
+import type { HttpResponse, WebSocketError } from "../errors/errors.js";
+import { type ParsedResponse, ResponseParser } from "../handshake/index.js";
+import { BoundedBody } from "../routes/http-body.js";
+import type { DialDeadline, Phase } from "./deadline.js";
+
+/**
+ * One HTTP/1.1 request and the head of its response over a byte stream: the proxy CONNECT and the
+ * WebSocket Upgrade both go through here. The head is bounded (`ResponseParser`'s 16 KiB); the
+ * body of a refusal is read to 64 KiB by `readBody`. No listener of ours is left on the stream.
+ */
+
+/** How a failed exchange is reported; each builds the error for the caller's phase. */
+export interface ExchangeErrors {
+  /** The response head is not HTTP/1.1, or too large. `received` is how many bytes came. */
+  malformed(message: string, received: Buffer): WebSocketError;
+  /** The stream ended (or closed) before the head was complete. `received` is how many bytes came. */
+  closed(received: Buffer): WebSocketError;
+  /** The stream failed. */
+  failed(error: Error): WebSocketError;
+}
+
+/** What came back: the parsed head, whose `rest` holds the bytes that followed it. */
+export async function exchange(
+  stream: Duplex,
+  request: Uint8Array,
+  deadline: DialDeadline,
+  phase: Phase,
+  errors: ExchangeErrors,
+): Promise<ParsedResponse> {
+  const parser = new ResponseParser();
+  // The first bytes are kept (a little) so that a failure can tell what the peer spoke instead.
+  let first = Buffer.alloc(0);
+  const answer = new Promise<ParsedResponse>((resolve, reject) => {
+    const done = (error: WebSocketError | undefined, response?: ParsedResponse): void => {
+      stream.off("data", onData);
+      stream.off("error", onError);
+      stream.off("close", onClose);
+      stream.off("end", onClose);
+      if (error === undefined) resolve(response!);
+      else reject(error);
+    };
+    const onData = (chunk: Buffer): void => {
+      if (first.length < 16) first = Buffer.concat([first, chunk.subarray(0, 16 - first.length)]);
+      const result = parser.push(chunk);
+      if (result === undefined) return;
+      if (result.kind === "error") done(errors.malformed(result.message, first));
+      else done(undefined, result);
+    };
+    const onError = (error: Error): void => done(errors.failed(error));
+    const onClose = (): void => done(errors.closed(first));
+    stream.on("data", onData);
+    stream.on("error", onError);
+    stream.on("close", onClose);
+    // Sockets are half-open capable: a peer's FIN is an "end" with no "close" to follow.
+    stream.on("end", onClose);
+    stream.write(request);
+  });
+  return deadline.guard(phase, answer);
+}
+
+/**
+ * The response as a WebSocketError carries it: status line, headers, and the body, read to 64 KiB
+ * from what followed the head and then from the stream, until its framing says it is complete,
+ * the stream ends, or `waitMs` passes (a refusal without a body framing must not hold the error).
+ */
+export function readBody(stream: Duplex, response: ParsedResponse, waitMs: number): Promise<HttpResponse> {
+  const body = new BoundedBody(response.headers);
+  const headers: Record<string, readonly string[]> = Object.create(null);
+  for (const [name, values] of response.headers) headers[name] = values;
+  const make = (): HttpResponse => ({
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+    body: body.body(),
+  });
+  if (body.push(response.rest) || stream.destroyed || stream.readableEnded) {
+    return Promise.resolve(make());
+  }
+  return new Promise<HttpResponse>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      stream.off("data", onData);
+      stream.off("error", done);
+      stream.off("close", done);
+      stream.off("end", done);
+      resolve(make());
+    };
+    const onData = (chunk: Buffer): void => {
+      if (body.push(chunk)) done();
+    };
+    const timer = setTimeout(done, waitMs);
+    stream.on("data", onData);
+    stream.on("error", done);
+    stream.on("close", done);
+    stream.on("end", done);
+  });
+}
