@@ -7,7 +7,7 @@ export type { ReconnectOptions } from "./client/reconnect.js";
 export { reconnect } from "./client/reconnect.js";
 export type { ErrorId, ErrorKind, WebSocketErrorOptions } from "./errors/errors.js";
 export { ERROR_IDS, errors, WebSocketError } from "./errors/errors.js";
-export type { ConnectOptions, Duration, TlsOptions } from "./options/options.js";
+export type { ConnectOptions, Duration, Http2Mode, TlsOptions } from "./options/options.js";
 export type { Policy, PolicyUrls } from "./policy/policy.js";
 export { policy } from "./policy/policy.js";
 export type { CompressionMode } from "./protocol/constants.js";

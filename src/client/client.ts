@@ -86,6 +86,8 @@ export interface ClientInit {
   readonly options: ResolvedOptions;
   /** The permessage-deflate parameters agreed, when compression was negotiated. */
   readonly deflate?: DeflateParams | undefined;
+  /** The HTTP version that carries the connection. Default "1.1". */
+  readonly httpVersion?: "1.1" | "2";
 }
 
 /** A message waiting for asynchronous (de)compression, kept in line so order is preserved. */
@@ -108,6 +110,8 @@ export class Client {
   readonly extensions: string;
   /** Resolves once the connection has ended, with how it ended. Never rejects. */
   readonly closed: Promise<CloseInfo>;
+  /** The HTTP version that carries the connection: "1.1", or "2" for a stream of an HTTP/2 session (RFC 8441). */
+  readonly httpVersion: "1.1" | "2";
 
   #socket: Socket;
   #options: ResolvedOptions;
@@ -155,6 +159,7 @@ export class Client {
     this.url = init.url;
     this.protocol = init.protocol;
     this.extensions = init.extensions;
+    this.httpVersion = init.httpVersion ?? "1.1";
     this.#socket = init.socket;
     this.#options = init.options;
     this.closed = new Promise((resolve) => {

@@ -16,6 +16,7 @@ import { checkUrl, describeUrl, policyLayers } from "../policy/policy.js";
 import { COMPRESSION } from "../protocol/constants.js";
 import { Client } from "./client.js";
 import { cancellable, closeOnAbort, dial, errorText } from "./dial.js";
+import { dialHttp2 } from "./http2/dial.js";
 
 /**
  * Opens a WebSocket connection: checks the security policy, dials (DNS, TCP, proxy, TLS: see
@@ -33,6 +34,26 @@ export async function connect(url: string | URL, options?: ConnectOptions): Prom
   const layers = policyLayers(resolved.policy);
   checkUrl(layers, target.url);
   const deadline = Date.now() + resolved.dialTimeout;
+  // ---- HTTP/2 (RFC 8441), off by default: see src/client/http2 and docs/http2.md ----
+  if (resolved.http2 !== false) {
+    const h2 = await dialHttp2({ target, options: resolved, layers, deadline });
+    if (h2 !== undefined) {
+      const client = new Client({
+        // The Client only uses what a Duplex has (see docs/http2.md): a stream stands in for the socket.
+        socket: h2.stream as unknown as Socket,
+        head: Buffer.alloc(0),
+        url: target.url.href,
+        protocol: h2.protocol,
+        extensions: h2.extensions,
+        options: resolved,
+        deflate: h2.deflate,
+        httpVersion: "2",
+      });
+      closeOnAbort(client, resolved.signal);
+      return client;
+    }
+  }
+  // ---- end of HTTP/2 ----
   const socket = await dial({ target, options: resolved, layers, deadline });
   const client = await cancellable(
     handshake(socket, target, resolved, deadline),

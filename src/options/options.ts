@@ -5,6 +5,9 @@ import { COMPRESSION, type CompressionMode } from "../protocol/constants.js";
 import { type ProxyTarget, parseProxy } from "../routes/proxy.js";
 import { parseDuration } from "./duration.js";
 
+/** The `http2` option: see `ConnectOptions.http2`. */
+export type Http2Mode = boolean | "auto";
+
 /** A duration: milliseconds, or a Go duration string such as "300ms", "5s", "1m30s". */
 export type Duration = number | string;
 
@@ -61,6 +64,13 @@ export interface ConnectOptions {
   readonly signal?: AbortSignal;
   /** A policy for this connection, applied on top of `websocket.policy`: it can only narrow it. Default none. */
   readonly policy?: Policy;
+  /**
+   * WebSockets over HTTP/2 (RFC 8441, docs/http2.md). `"auto"`: for `wss:`, offer `h2` in ALPN and
+   * use HTTP/2 when the server allows the extended CONNECT, else HTTP/1.1 (remembered per origin);
+   * `ws:` stays on HTTP/1.1. `true`: HTTP/2 only (prior knowledge for `ws:`), no fallback.
+   * Default `false`: HTTP/1.1.
+   */
+  readonly http2?: Http2Mode;
 }
 
 export const MiB = 1024 * 1024;
@@ -89,6 +99,7 @@ export interface ResolvedOptions {
   readonly signal: AbortSignal | undefined;
   /** `options.policy`, checked; the process-wide policy is read when connecting. */
   readonly policy: CompiledPolicy | undefined;
+  readonly http2: Http2Mode;
 }
 
 const KNOWN = new Set([
@@ -107,6 +118,7 @@ const KNOWN = new Set([
   "proxy",
   "signal",
   "policy",
+  "http2",
 ]);
 const TLS_KNOWN = new Set([
   "ca",
@@ -206,7 +218,19 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     proxy,
     signal,
     policy,
+    // ---- HTTP/2 (RFC 8441): see src/client/http2 ----
+    http2: http2Mode(o.http2),
   };
+}
+
+/** Checks the `http2` option: true, false or "auto"; throws INVALID. */
+function http2Mode(value: unknown): Http2Mode {
+  if (value === undefined) return false;
+  if (value === true || value === false || value === "auto") return value;
+  throw invalid(
+    `option http2: expected true, false or "auto", got ${JSON.stringify(value)}`,
+    "INVALID_OPTION",
+  );
 }
 
 const TLS_VERSIONS = new Set(["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]);
