@@ -105,7 +105,7 @@ export async function startH2Peer(
       .map((p) => p.trim())
       .filter((p) => p !== "");
     if (protocols.length > 0) reply["sec-websocket-protocol"] = protocols[0];
-    const ws = new WebSocket(null as unknown as string, undefined, {});
+    const ws = new WebSocket(null as unknown as string, undefined, { autoPong: true });
     const offer = headers["sec-websocket-extensions"];
     if ((options.perMessageDeflate ?? true) && typeof offer === "string") {
       const deflate = new PerMessageDeflate({ isServer: true, maxPayload: 0 });

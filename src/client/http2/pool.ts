@@ -1,6 +1,6 @@
 import * as http2 from "node:http2";
 import type * as net from "node:net";
-import { failure, type WebSocketError } from "../../errors/errors.js";
+import { failure, WebSocketError } from "../../errors/errors.js";
 import type { ResolvedOptions } from "../../options/options.js";
 import type { Target } from "../../options/url.js";
 import { type CompiledPolicy, checkAddress } from "../../policy/policy.js";
@@ -69,6 +69,8 @@ export class SessionEntry {
   isReady = false;
   readonly streams = new Set<http2.ClientHttp2Stream>();
   readonly #pool: SessionPool;
+  /** Aborted when every dial waiting for this session gave up before it was ready. */
+  readonly #abandon = new AbortController();
 
   constructor(pool: SessionPool, request: SessionRequest) {
     this.#pool = pool;
@@ -93,7 +95,8 @@ export class SessionEntry {
     const { target, options, layers, bounds } = request;
     // The session outlives the dial that opened it: the caller's signal cancels that dial's
     // wait (see SessionPool.acquire), not the session other dials may be waiting for.
-    const shared: ResolvedOptions = { ...options, signal: undefined };
+    const own: Bounds = { ...bounds, signal: this.#abandon.signal };
+    const shared: ResolvedOptions = { ...options, signal: this.#abandon.signal };
     const context = target.secure ? secureContext(options) : undefined;
     const tcp = await dial({
       target: { ...target, secure: false },
@@ -105,7 +108,7 @@ export class SessionEntry {
     if (context !== undefined) {
       let secured: Secured;
       try {
-        secured = await secureH2(tcp, target, options, context, { ...bounds, signal: undefined });
+        secured = await secureH2(tcp, target, options, context, own);
       } catch (error) {
         tcp.destroy();
         throw error;
@@ -156,7 +159,7 @@ export class SessionEntry {
       session.once("remoteSettings", onSettings);
       session.once("close", onGone);
     });
-    await bounded(settings, { ...bounds, signal: undefined }, "HTTP/2 SETTINGS exchange");
+    await bounded(settings, own, "HTTP/2 SETTINGS exchange");
   }
 
   /** Fails the session's open streams and takes it out of the pool when it goes away. */
@@ -220,9 +223,10 @@ export class SessionEntry {
     this.#pool.remove(this);
   }
 
-  /** Ends the session now (tests, and a failed open). */
+  /** Ends the session now, or stops opening it. */
   destroy(): void {
     this.#retire();
+    this.#abandon.abort();
     this.session?.destroy();
   }
 }
@@ -245,10 +249,19 @@ export class SessionPool {
         this.#open(request);
       if (!entry.isReady) {
         entry.waiting++;
+        let interrupted = false;
         try {
-          await bounded(entry.ready, request.bounds, "HTTP/2 session setup");
+          await bounded(entry.ready, request.bounds, "HTTP/2 session setup", () => {
+            interrupted = true;
+          });
+        } catch (error) {
+          // A session opened by another dial failed on that dial's deadline: this one has its own.
+          const theirs = !interrupted && error instanceof WebSocketError && error.kind === "TIMEOUT";
+          if (theirs && Date.now() < request.bounds.deadline) continue;
+          throw error;
         } finally {
           entry.waiting--;
+          if (!entry.isReady && entry.waiting === 0 && entry.active === 0) entry.destroy();
         }
       }
       if (!entry.usable || entry.active >= entry.limit) {
