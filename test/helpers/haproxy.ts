@@ -89,6 +89,12 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
       stdio: ["ignore", "ignore", "pipe"],
     });
     child = started;
+    // Never outlive the test process, even when it dies without running its teardown.
+    const killOnExit = (): void => {
+      started.kill("SIGKILL");
+    };
+    process.once("exit", killOnExit);
+    started.once("exit", () => process.off("exit", killOnExit));
     let stderr = "";
     started.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
