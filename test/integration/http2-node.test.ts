@@ -7,6 +7,7 @@ import { fallbackMemory } from "../../src/client/http2/dial.js";
 import { sessionPool } from "../../src/client/http2/pool.js";
 import * as websocket from "../../src/index.js";
 import { haveOpenssl, makeCerts } from "../helpers/certs.js";
+import { startProxy } from "../helpers/connect-proxy.js";
 import { type H2Peer, type H2PeerOptions, startH2Peer } from "../helpers/h2-ws-server.js";
 
 /**
@@ -358,5 +359,29 @@ t.test(
     t.equal(fallback.httpVersion, "1.1");
     t.equal(notImplemented.requests.length, 1);
     await fallback.close();
+  },
+);
+
+t.test(
+  "HTTP/2 inside a proxy's CONNECT tunnel: one tunnel carries every stream",
+  { skip: certs === undefined },
+  async (t) => {
+    const p = await peer(t, { tls: certs!.server });
+    const proxy = await startProxy();
+    t.teardown(() => proxy.close());
+    const url = `wss://127.0.0.1:${p.port}/`;
+    const options = { http2: true, proxy: proxy.url, tls: { ca: certs!.ca.cert } } as const;
+    const clients = await Promise.all([1, 2, 3].map(() => websocket.connect(url, options)));
+    t.equal(proxy.requests.length, 1, "one CONNECT for three WebSockets");
+    t.equal(proxy.requests[0]?.authority, `127.0.0.1:${p.port}`);
+    for (const client of clients) {
+      t.equal(client.httpVersion, "2");
+      await client.send("tunnelled");
+      t.same(await client.channel().receive(), [{ type: "text", data: "tunnelled" }, true]);
+    }
+    await Promise.all(clients.map((c) => c.close()));
+    const direct = await websocket.connect(url, { http2: true, tls: { ca: certs!.ca.cert } });
+    t.equal(p.sessions(), 2, "a direct dial does not reuse the proxied session");
+    await direct.close();
   },
 );
