@@ -9,6 +9,7 @@ import * as websocket from "../../src/index.js";
 import { haveOpenssl, makeCerts } from "../helpers/certs.js";
 import { startProxy } from "../helpers/connect-proxy.js";
 import { type H2Peer, type H2PeerOptions, startH2Peer } from "../helpers/h2-ws-server.js";
+import { startWss } from "../helpers/wss-server.js";
 
 /**
  * WebSockets over HTTP/2 against Node's own http2 server (ws's WebSocket on each stream): an
@@ -383,5 +384,26 @@ t.test(
     const direct = await websocket.connect(url, { http2: true, tls: { ca: certs!.ca.cert } });
     t.equal(p.sessions(), 2, "a direct dial does not reuse the proxied session");
     await direct.close();
+  },
+);
+
+t.test(
+  "wss: an HTTP/1.1-only server (no h2 in ALPN) gets HTTP/1.1 in auto mode",
+  { skip: certs === undefined },
+  async (t) => {
+    const server = await startWss(certs!.server);
+    t.teardown(() => server.close());
+    const url = `wss://127.0.0.1:${server.port}/`;
+    const tls = { ca: certs!.ca.cert };
+    const client = await websocket.connect(url, { http2: "auto", tls });
+    t.equal(client.httpVersion, "1.1");
+    await client.send("plain");
+    t.same(await client.channel().receive(), [{ type: "text", data: "plain" }, true]);
+    await client.close();
+    t.ok(fallbackMemory.refused(`wss://127.0.0.1:${server.port}`, Date.now()), "the origin is remembered");
+    const again = await websocket.connect(url, { http2: "auto", tls });
+    t.equal(again.httpVersion, "1.1");
+    await again.close();
+    t.match(await failed(websocket.connect(url, { http2: true, tls })), { id: "HTTP2_UNSUPPORTED" });
   },
 );
