@@ -39,7 +39,7 @@ export async function connect(url: string | URL, options?: ConnectOptions): Prom
     const h2 = await dialHttp2({ target, options: resolved, layers, deadline });
     if (h2 !== undefined) {
       const client = new Client({
-        // The Client only uses what a Duplex has (see docs/http2.md): a stream stands in for the socket.
+        // The Client uses only Duplex methods and events, which an HTTP/2 stream has: it stands in for the socket.
         socket: h2.stream as unknown as Socket,
         head: Buffer.alloc(0),
         url: target.url.href,

@@ -122,6 +122,7 @@ export class SessionEntry {
       }
       socket = secured.socket;
     }
+    this.#watchSocket(socket);
     const proxy = options.proxy;
     this.peer = { host: proxy?.host ?? target.host, address: tcp.remoteAddress ?? "" };
     const session = http2.connect(`${target.secure ? "https" : "http"}://${target.url.host}`, {
@@ -130,7 +131,7 @@ export class SessionEntry {
       maxSessionMemory: MAX_SESSION_MEMORY_MB,
     });
     this.session = session;
-    this.#watch(session, socket);
+    this.#watch(session);
     const settings = new Promise<void>((resolve, reject) => {
       const onSettings = (settings: http2.Settings): void => {
         cleanup();
@@ -162,14 +163,33 @@ export class SessionEntry {
     await bounded(settings, own, "HTTP/2 SETTINGS exchange");
   }
 
-  /** Fails the session's open streams and takes it out of the pool when it goes away. */
-  #watch(session: http2.ClientHttp2Session, socket: net.Socket): void {
-    const lost = (why: string): void => {
-      this.#retire();
-      for (const stream of this.streams) {
-        if (!stream.destroyed) stream.destroy(failure("HTTP2_SESSION_LOST", why));
-      }
-    };
+  /**
+   * Fails the session's open streams with HTTP2_SESSION_LOST, and takes the session out of the
+   * pool. A stream whose END_STREAM has already arrived is left alone: its WebSocket may be
+   * finishing a clean close from what it has already received.
+   */
+  #lost(why: string): void {
+    this.#retire();
+    for (const stream of this.streams) {
+      const state = (stream as unknown as { _readableState?: { ended?: boolean } })._readableState;
+      if (!stream.destroyed && state?.ended !== true) stream.destroy(failure("HTTP2_SESSION_LOST", why));
+    }
+  }
+
+  /**
+   * Node destroys a session's streams without an error when its socket ends; these listeners,
+   * added before the socket is handed to Node, fail them first with an error that says why, and
+   * is retryable.
+   */
+  #watchSocket(socket: net.Socket): void {
+    socket.on("end", () => this.#lost("the server closed the HTTP/2 connection"));
+    socket.on("close", () => this.#lost("the HTTP/2 connection was lost"));
+    socket.on("error", (error: Error) => this.#lost(`the HTTP/2 connection failed: ${error.message}`));
+  }
+
+  /** Follows GOAWAY and session errors. */
+  #watch(session: http2.ClientHttp2Session): void {
+    const lost = (why: string): void => this.#lost(why);
     session.on("goaway", (code: number, lastStreamId: number) => {
       this.#retire();
       // Streams above lastStreamId were not and will not be processed (RFC 9113 §6.8).
@@ -187,11 +207,6 @@ export class SessionEntry {
     });
     session.on("error", (error: Error) => lost(`the HTTP/2 session failed: ${error.message}`));
     session.on("close", () => lost("the HTTP/2 session closed"));
-    // Node destroys a session's streams without an error when its socket ends; these listeners,
-    // added before Node's own, fail them first with an error that says why, and is retryable.
-    socket.on("end", () => lost("the server closed the HTTP/2 connection"));
-    socket.on("close", () => lost("the HTTP/2 connection was lost"));
-    socket.on("error", (error: Error) => lost(`the HTTP/2 connection failed: ${error.message}`));
   }
 
   /** Records a stream opened on this session, and lets go of the session once the stream ends. */
