@@ -87,7 +87,7 @@ try {
   const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
   const row = (label: string, list: Result[]): string => {
     const m = (pick: (r: Result) => number): number => median(list.map(pick));
-    return `| ${label} | ${m((r) => r.openMs).toFixed(0)} ms | ${kib(m((r) => r.rssPerConnection))} KiB | ${kib(m((r) => r.heapPerConnection))} KiB | ${kib(m((r) => r.externalPerConnection))} KiB | ${(m((r) => r.messagesPerSecond) / 1000).toFixed(0)} k msg/s (${m((r) => r.mbPerSecond).toFixed(1)} MB/s) |`;
+    return `| ${label} | ${m((r) => r.openMs).toFixed(0)} ms | ${kib(m((r) => r.rssPerConnection))} KiB | ${kib(m((r) => r.heapPerConnection))} KiB | ${m((r) => r.externalPerConnection).toFixed(0)} B | ${(m((r) => r.messagesPerSecond) / 1000).toFixed(0)} k msg/s (${m((r) => r.mbPerSecond).toFixed(1)} MB/s) |`;
   };
   console.log(
     `${n} connections to one origin, ${count} messages of ${size} B each received on all of them at once; median of ${rounds} rounds, Node ${process.version}.\n`,
