@@ -20,6 +20,10 @@ Options:
                    e.g. 1.1.1,2.*,9.1.* ("*" matches any run of characters)
   --compression M  permessage-deflate offered in every case: context (default), no-context
                    or none; cases 12.* and 13.* need it
+  --http2 MODE     carry every connection over HTTP/2 (RFC 8441): on (prior knowledge for ws://,
+                   ALPN h2 for wss://; no fallback), auto (h2 when a wss:// server allows it)
+                   or off (default). The fuzzingserver speaks HTTP/1.1 only: point --url at an
+                   HTTP/2 front end such as haproxy (see autobahn/README.md)
   --reports DIR    after the run, read DIR/index.json (the server's outdir as seen from here,
                    e.g. autobahn/reports/clients) and print a summary
   -h, --help       show this help
@@ -37,6 +41,8 @@ export interface RunOptions {
   readonly reports: string | undefined;
   /** The compression mode offered: 0 none, 1 context takeover, 2 no context. */
   readonly compression: 0 | 1 | 2;
+  /** The client's `http2` option for every connection. */
+  readonly http2: boolean | "auto";
 }
 
 export type ParsedArgs =
@@ -55,6 +61,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     cases?: string;
     reports?: string;
     compression?: string;
+    http2?: string;
     help?: boolean;
   };
   let positionals: string[];
@@ -67,6 +74,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         cases: { type: "string" },
         reports: { type: "string" },
         compression: { type: "string" },
+        http2: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -114,7 +122,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     return { kind: "error", message: "--compression must be context, no-context or none" };
   }
 
-  return { kind: "run", options: { url, agent, cases, reports, compression } };
+  const http2Modes: Record<string, boolean | "auto"> = { on: true, auto: "auto", off: false };
+  const http2 = http2Modes[values.http2 ?? "off"];
+  if (http2 === undefined) return { kind: "error", message: "--http2 must be on, auto or off" };
+
+  return { kind: "run", options: { url, agent, cases, reports, compression, http2 } };
 }
 
 /** Checks a fuzzingserver URL and returns it without trailing slashes, or an error. */

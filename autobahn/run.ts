@@ -39,6 +39,7 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function run(options: RunOptions): Promise<number> {
+  transport = { http2: options.http2 };
   const { url, agent } = options;
 
   let count: number;
@@ -129,10 +130,13 @@ async function run(options: RunOptions): Promise<number> {
   return failed ? 1 : 0;
 }
 
+/** What every connection of the run is carried by (`--http2`). */
+let transport: { readonly http2: boolean | "auto" } = { http2: false };
+
 /** Runs one case: echoes every message back with its type until the channel closes. */
 async function runCase(caseUrl: string, compression: 0 | 1 | 2): Promise<CaseOutcome> {
   const started = performance.now();
-  const client = await connect(caseUrl, { read_limit: READ_LIMIT, compression });
+  const client = await connect(caseUrl, { read_limit: READ_LIMIT, compression, ...transport });
   let echoed = 0;
   let sendErrors = 0;
   for await (const message of client.channel()) {
@@ -150,7 +154,7 @@ async function runCase(caseUrl: string, compression: 0 | 1 | 2): Promise<CaseOut
 
 /** Connects, takes the first text message, waits for the close and returns the message. */
 async function fetchText(url: string): Promise<string> {
-  const client = await connect(url);
+  const client = await connect(url, transport);
   let text: string | undefined;
   for await (const message of client.channel()) {
     if (text === undefined && message.type === "text") text = message.data;
@@ -176,7 +180,7 @@ async function fetchCaseId(url: string, i: number): Promise<string> {
 
 /** Connects, ignores whatever arrives and waits for the server to close. */
 async function drain(url: string): Promise<CloseInfo> {
-  const client: Client = await connect(url);
+  const client: Client = await connect(url, transport);
   for await (const _ of client.channel()) {
     // nothing to do: the server only closes
   }

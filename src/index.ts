@@ -24,7 +24,7 @@ export type {
 } from "./errors/errors.js";
 export { ERROR_IDS, errors, WebSocketError } from "./errors/errors.js";
 export type { LookupOption, NetworkOptions } from "./options/network.js";
-export type { ConnectOptions, Duration, TlsOptions } from "./options/options.js";
+export type { ConnectOptions, Duration, Http2Mode, TlsOptions } from "./options/options.js";
 export type { Policy, PolicyUrls } from "./policy/policy.js";
 export { policy } from "./policy/policy.js";
 export type { CloseCode, CompressionMode, RegisteredCloseCode, SendType } from "./protocol/constants.js";

@@ -47,6 +47,8 @@ export interface ClientInit {
   readonly options: ResolvedOptions;
   /** The permessage-deflate parameters agreed, when compression was negotiated. */
   readonly deflate?: DeflateParams | undefined;
+  /** The HTTP version that carries the connection. Default "1.1". */
+  readonly httpVersion?: "1.1" | "2";
   /** Timing of the closing handshake, for tests; defaults otherwise. */
   readonly timing?: { readonly tcpEnd?: number; readonly terminalGrace?: number };
 }
@@ -110,6 +112,7 @@ class Wire implements EngineHost<Pending> {
   readonly inbox = new ChannelCore<Message>();
   readonly #stream: Duplex;
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #flushScheduled = false;
   #writing = false;
@@ -198,17 +201,24 @@ class Wire implements EngineHost<Pending> {
   }
 
   wake(at: number): void {
+    const delay = at - Date.now();
+    if (delay <= 0) {
+      // Due now (the turn the application gets before our Close): the next turn of the loop,
+      // after I/O, as setImmediate gives it, not a timer's millisecond.
+      this.#immediate ??= setImmediate(() => {
+        this.#immediate = undefined;
+        this.engine.tick(Date.now());
+      });
+      return;
+    }
     if (this.#timer !== undefined && this.#timerAt <= at) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        this.#timerAt = Number.POSITIVE_INFINITY;
-        this.engine.tick(Date.now());
-      },
-      Math.max(0, at - Date.now()),
-    );
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Number.POSITIVE_INFINITY;
+      this.engine.tick(Date.now());
+    }, delay);
     // While open, the stream keeps the process alive. Once closing, the deadline must, too: a
     // stream that is paused (a full channel) and not writing holds no active handle.
     if (this.engine.state === "OPEN") this.#timer.unref();
@@ -220,6 +230,8 @@ class Wire implements EngineHost<Pending> {
   }
 
   closed(info: CloseInfo): void {
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
     if (diagnostics.close.hasSubscribers) {
       const { code, reason, clean, error } = info;
       diagnostics.close.publish({ client: this.client, code, reason, clean, error });
@@ -265,8 +277,10 @@ export class Client {
   readonly extensions: string;
   /** Resolves once the connection has ended, with how it ended. Never rejects. */
   readonly closed: Promise<CloseInfo>;
-  /** The server's successful handshake response: status (101), status text and headers. */
+  /** The server's successful handshake response: status (101, or 200 over HTTP/2), status text and headers. */
   readonly handshake: HandshakeResponse;
+  /** The HTTP version that carries the connection: "1.1", or "2" for a stream of an HTTP/2 session (RFC 8441). */
+  readonly httpVersion: "1.1" | "2";
 
   /** @internal Clients are made by `connect`; the constructor is private so the published types offer none. */
   static open(init: ClientInit): Client {
@@ -278,6 +292,7 @@ export class Client {
     this.protocol = init.protocol;
     this.extensions = init.extensions;
     this.handshake = init.handshake;
+    this.httpVersion = init.httpVersion ?? "1.1";
     let resolveClosed!: (info: CloseInfo) => void;
     this.closed = new Promise((resolve) => {
       resolveClosed = resolve;

@@ -11,6 +11,7 @@ import { Client } from "./client.js";
 import { DialDeadline } from "./deadline.js";
 import { type DialIO, dial } from "./dial.js";
 import { exchange, readBody } from "./exchange.js";
+import { dialHttp2 } from "./http2/dial.js";
 import { errorText } from "./tls.js";
 
 /**
@@ -37,6 +38,33 @@ export async function connectWith(
   const deadline = new DialDeadline(target.url, resolved.dialTimeout, resolved.signal);
   let client: Client;
   try {
+    // ---- HTTP/2 (RFC 8441), off by default: see src/client/http2 and docs/http2.md ----
+    const h2 =
+      resolved.http2 === false
+        ? undefined
+        : await dialHttp2({
+            target,
+            options: resolved,
+            layers,
+            deadline: Date.now() + deadline.remaining(),
+            io,
+          });
+    if (h2 !== undefined) {
+      client = Client.open({
+        socket: h2.stream,
+        head: Buffer.alloc(0),
+        url: shownUrl(target.url),
+        protocol: h2.protocol,
+        extensions: h2.extensions,
+        options: resolved,
+        deflate: h2.deflate,
+        handshake: h2.handshake,
+        httpVersion: "2",
+      });
+      closeOnAbort(client, resolved.signal);
+      return client;
+    }
+    // ---- end of HTTP/2 ----
     const stream = await dial({ target, options: resolved, layers, deadline, io });
     client = await handshake(stream, target, resolved, deadline);
   } catch (error) {

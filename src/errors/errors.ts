@@ -47,6 +47,10 @@ export const ERROR_IDS = Object.freeze({
   HANDSHAKE_INVALID: { kind: "INTERNAL", retryable: false },
   /** The server ended the connection before its handshake response was complete. */
   HANDSHAKE_CLOSED: { kind: "INTERNAL", retryable: true },
+  /** `http2: true`, but the server offers no HTTP/2 or no extended CONNECT (RFC 8441), or asks for HTTP/1.1. */
+  HTTP2_UNSUPPORTED: { kind: "INTERNAL", retryable: false },
+  /** The HTTP/2 session carrying the connection went away (GOAWAY, a session error, a reset or refused stream). */
+  HTTP2_SESSION_LOST: { kind: "INTERNAL", retryable: true },
   DIAL_TIMEOUT: { kind: "TIMEOUT", retryable: true },
   CANCELED: { kind: "CANCELED", retryable: false },
 

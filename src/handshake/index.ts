@@ -4,5 +4,7 @@ export type { RequestInput } from "./request.js";
 export { basicCredentials, buildRequest } from "./request.js";
 export type { ParsedResponse, ResponseError } from "./response.js";
 export { DEFAULT_MAX_HEADER_BYTES, ResponseParser } from "./response.js";
+export type { Selection } from "./selection.js";
+export { checkSelection } from "./selection.js";
 export type { HandshakeOffer, HandshakeOutcome } from "./validate.js";
 export { validateResponse } from "./validate.js";

@@ -1,5 +1,6 @@
 import { acceptFor } from "./key.js";
 import type { ParsedResponse } from "./response.js";
+import { checkSelection } from "./selection.js";
 
 /** What the client offered in its request, against which the response is judged. */
 export interface HandshakeOffer {
@@ -120,34 +121,11 @@ export function validateResponse(res: ParsedResponse, offer: HandshakeOffer): Ha
     );
   }
 
-  let protocol = "";
-  const protocolValues = headers.get("sec-websocket-protocol");
-  if (protocolValues !== undefined) {
-    if (protocolValues.length !== 1 || protocolValues[0]!.includes(",")) {
-      return fail(
-        `the server's Sec-WebSocket-Protocol header is ${quote(protocolValues)}; it must name exactly one subprotocol`,
-      );
-    }
-    protocol = protocolValues[0]!;
-    if (offer.protocols.length === 0) {
-      return fail(
-        `the server selected the subprotocol ${JSON.stringify(protocol)} in Sec-WebSocket-Protocol but none was offered`,
-      );
-    }
-    if (!offer.protocols.includes(protocol)) {
-      const offered = offer.protocols.map((p) => JSON.stringify(p)).join(", ");
-      return fail(
-        `the server selected the subprotocol ${JSON.stringify(protocol)} in Sec-WebSocket-Protocol, which is not one of those offered (${offered})`,
-      );
-    }
-  }
-
-  const extensions = (headers.get("sec-websocket-extensions") ?? []).filter((v) => v !== "").join(", ");
-  if (extensions !== "" && !offer.extensionsOffered) {
-    return fail(
-      `the server accepted an extension the client did not offer (Sec-WebSocket-Extensions: ${extensions})`,
-    );
-  }
-
-  return { ok: true, protocol, extensions };
+  const selection = checkSelection(
+    headers.get("sec-websocket-protocol"),
+    headers.get("sec-websocket-extensions"),
+    offer,
+  );
+  if (!selection.ok) return fail(selection.message);
+  return { ok: true, protocol: selection.protocol, extensions: selection.extensions };
 }

@@ -11,6 +11,9 @@ export type { TlsOptions } from "./tls.js";
 
 import { NETWORK_KNOWN, type NetworkOptions, type ResolvedNetwork, resolveNetwork } from "./network.js";
 
+/** The `http2` option: see `ConnectOptions.http2`. */
+export type Http2Mode = boolean | "auto";
+
 /** A duration: milliseconds, or a Go duration string such as "300ms", "5s", "1m30s". */
 export type Duration = number | string;
 
@@ -59,6 +62,13 @@ export interface ConnectOptions extends NetworkOptions {
   readonly write_limit?: number | undefined;
   /** How long to wait for the server's Close after sending ours, then fail with CLOSE_TIMEOUT (1006). Default 5 s. */
   readonly close_timeout?: Duration | undefined;
+  /**
+   * WebSockets over HTTP/2 (RFC 8441, docs/http2.md). `"auto"`: for `wss:`, offer `h2` in ALPN and
+   * use HTTP/2 when the server allows the extended CONNECT, else HTTP/1.1 (remembered per origin);
+   * `ws:` stays on HTTP/1.1. `true`: HTTP/2 only (prior knowledge for `ws:`), no fallback.
+   * Default `false`: HTTP/1.1.
+   */
+  readonly http2?: Http2Mode | undefined;
 }
 
 export const MiB = 1024 * 1024;
@@ -98,6 +108,7 @@ export interface ResolvedOptions extends ResolvedNetwork {
   readonly channelByteLimit: number;
   readonly writeLimit: number;
   readonly closeTimeout: number;
+  readonly http2: Http2Mode;
 }
 
 const KNOWN: ReadonlySet<string> = new Set([
@@ -119,6 +130,7 @@ const KNOWN: ReadonlySet<string> = new Set([
   "write_limit",
   "close_timeout",
   ...NETWORK_KNOWN,
+  "http2",
 ]);
 
 function optionError(message: string): WebSocketError {
@@ -232,6 +244,18 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     ),
     writeLimit: integer("write_limit", o.write_limit, MIN_BYTE_LIMIT, MAX_BYTE_LIMIT, DEFAULT_WRITE_LIMIT),
     closeTimeout: duration("close_timeout", o.close_timeout, 0) || DEFAULT_CLOSE_TIMEOUT_MS,
+    // ---- HTTP/2 (RFC 8441): see src/client/http2 ----
+    http2: http2Mode(o.http2),
   };
   return bare(resolved);
+}
+
+/** Checks the `http2` option: true, false or "auto"; throws INVALID. */
+function http2Mode(value: unknown): Http2Mode {
+  if (value === undefined) return false;
+  if (value === true || value === false || value === "auto") return value;
+  throw invalid(
+    `option http2: expected true, false or "auto", got ${JSON.stringify(value)}`,
+    "INVALID_OPTION",
+  );
 }

@@ -266,6 +266,7 @@ t.test("parseArgs: a full command line", async (t) => {
         cases: ["1.1.1", "2.*"],
         reports: "./autobahn/reports/clients",
         compression: 1,
+        http2: false,
       },
     },
   );
@@ -277,14 +278,29 @@ t.test("parseArgs: a full command line", async (t) => {
       cases: ["9.*"],
       reports: undefined,
       compression: 1,
+      http2: false,
     },
   });
+});
+
+t.test("parseArgs: --http2 passes the client's http2 option through", async (t) => {
+  t.match(parseArgs(["--http2", "on"]), { kind: "run", options: { http2: true } });
+  t.match(parseArgs(["--http2=auto"]), { kind: "run", options: { http2: "auto" } });
+  t.match(parseArgs(["--http2", "off"]), { kind: "run", options: { http2: false } });
+  t.match(parseArgs(["--http2", "yes"]), { kind: "error", message: /--http2/ });
 });
 
 t.test("parseArgs: defaults and help", async (t) => {
   t.same(parseArgs([]), {
     kind: "run",
-    options: { url: DEFAULT_URL, agent: DEFAULT_AGENT, cases: undefined, reports: undefined, compression: 1 },
+    options: {
+      url: DEFAULT_URL,
+      agent: DEFAULT_AGENT,
+      cases: undefined,
+      reports: undefined,
+      compression: 1,
+      http2: false,
+    },
   });
   t.same(parseArgs(["ws://127.0.0.1:9001/"].map((u) => `--url=${u}`)), {
     kind: "run",
@@ -294,6 +310,7 @@ t.test("parseArgs: defaults and help", async (t) => {
       cases: undefined,
       reports: undefined,
       compression: 1,
+      http2: false,
     },
   });
   t.same(parseArgs(["--help"]), { kind: "help" });
