@@ -298,14 +298,6 @@ export class Client {
       resolveClosed = resolve;
     });
     wires.set(this, new Wire(this, init, resolveClosed));
-    if (diagnostics.open.hasSubscribers) {
-      diagnostics.open.publish({
-        client: this,
-        url: this.url,
-        protocol: this.protocol,
-        extensions: this.extensions,
-      });
-    }
   }
 
   /**

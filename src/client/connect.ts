@@ -9,6 +9,7 @@ import { checkUrl, policyLayers } from "../policy/policy.js";
 import { COMPRESSION } from "../protocol/constants.js";
 import { Client } from "./client.js";
 import { DialDeadline } from "./deadline.js";
+import { diagnostics } from "./diagnostics.js";
 import { type DialIO, dial } from "./dial.js";
 import { exchange, readBody } from "./exchange.js";
 import { dialHttp2 } from "./http2/dial.js";
@@ -36,6 +37,8 @@ export async function connectWith(
   // A ws+unix: URL names no host the URL patterns could judge: the policy's unix rule decides.
   if (target.unixPath === undefined) checkUrl(layers, target.url);
   const deadline = new DialDeadline(target.url, resolved.dialTimeout, resolved.signal);
+  const started = Date.now();
+  if (diagnostics.dialStart.hasSubscribers) diagnostics.dialStart.publish({ url: shownUrl(target.url) });
   let client: Client;
   try {
     // ---- HTTP/2 (RFC 8441), off by default: see src/client/http2 and docs/http2.md ----
@@ -61,20 +64,34 @@ export async function connectWith(
         handshake: h2.handshake,
         httpVersion: "2",
       });
+      deadline.complete();
+      opened(client, started);
       closeOnAbort(client, resolved.signal);
       return client;
     }
     // ---- end of HTTP/2 ----
     const stream = await dial({ target, options: resolved, layers, deadline, io });
     client = await handshake(stream, target, resolved, deadline);
+    deadline.complete();
   } catch (error) {
     deadline.destroyAll();
+    if (diagnostics.dialError.hasSubscribers) {
+      diagnostics.dialError.publish({ url: shownUrl(target.url), error });
+    }
     throw error;
   } finally {
     deadline.dispose();
   }
+  opened(client, started);
   closeOnAbort(client, resolved.signal);
   return client;
+}
+
+/** Tells diagnostics subscribers a connection opened, and how long the whole dial took. */
+function opened(client: Client, started: number): void {
+  if (!diagnostics.open.hasSubscribers) return;
+  const { url, protocol, extensions } = client;
+  diagnostics.open.publish({ client, url, protocol, extensions, ms: Date.now() - started });
 }
 
 /** Runs the opening handshake on `stream`, which `dial` connected, within the dial's deadline. */

@@ -1,7 +1,9 @@
 import type { Duplex } from "node:stream";
 import { failure, type WebSocketError } from "../errors/errors.js";
 import { formatDuration } from "../options/duration.js";
+import { shownUrl } from "../options/url.js";
 import { describeUrl } from "../policy/policy.js";
+import { type DialPhase, diagnostics } from "./diagnostics.js";
 
 /** The phases of a dial, named in timeout and cancellation messages. */
 export type Phase =
@@ -14,6 +16,16 @@ export type Phase =
 
 const noop = (): void => {};
 
+/** How `wschan:dial:phase` names each phase. */
+const PHASE_NAMES: Readonly<Record<Phase, DialPhase>> = {
+  "DNS lookup": "dns",
+  "TCP connect": "tcp",
+  "proxy CONNECT": "proxy",
+  "SOCKS5 negotiation": "proxy",
+  "TLS handshake": "tls",
+  "opening handshake": "upgrade",
+};
+
 /**
  * The one deadline and abort of a whole dial, from the DNS lookup to the end of the opening
  * handshake. Work is awaited through `guard`, which names the phase; streams the dial opens are
@@ -22,6 +34,9 @@ const noop = (): void => {};
  */
 export class DialDeadline {
   phase: Phase = "DNS lookup";
+  /** The phase being timed for diagnostics, and since when. */
+  #timed: Phase | undefined;
+  #since = 0;
   readonly #url: URL;
   readonly #expires: number;
   readonly #signal: AbortSignal | undefined;
@@ -76,6 +91,11 @@ export class DialDeadline {
   /** Awaits `work` in `phase`, unless the deadline passes or the signal aborts first. */
   guard<T>(phase: Phase, work: Promise<T>): Promise<T> {
     this.phase = phase;
+    if (this.#timed !== phase) {
+      this.#phaseDone();
+      this.#timed = phase;
+      this.#since = Date.now();
+    }
     if (this.#error !== undefined) {
       work.catch(noop);
       return Promise.reject(this.#error);
@@ -94,6 +114,22 @@ export class DialDeadline {
   destroyAll(): void {
     for (const stream of this.#streams) stream.destroy();
     this.#streams.clear();
+  }
+
+  /** The dial succeeded: the last phase is complete too (for diagnostics). */
+  complete(): void {
+    this.#phaseDone();
+    this.#timed = undefined;
+  }
+
+  /** Tells diagnostics subscribers how long the phase that just ended took. */
+  #phaseDone(): void {
+    if (this.#timed === undefined || !diagnostics.dialPhase.hasSubscribers) return;
+    diagnostics.dialPhase.publish({
+      url: shownUrl(this.#url),
+      phase: PHASE_NAMES[this.#timed],
+      ms: Date.now() - this.#since,
+    });
   }
 
   /** Stops the timer and leaves the signal; the streams are the caller's from now on. */

@@ -16,6 +16,8 @@ export interface DiagnosticsEvents {
     readonly url: string;
     readonly protocol: string;
     readonly extensions: string;
+    /** How long the whole dial took, in milliseconds. */
+    readonly ms: number;
   };
   readonly "wschan:message:in": MessageEvent;
   readonly "wschan:message:out": MessageEvent;

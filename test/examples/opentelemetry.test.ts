@@ -54,6 +54,10 @@ t.test(
       ["pong"],
     );
 
+    const dial = spans.getFinishedSpans().find((s) => s.name === "websocket dial");
+    t.ok(dial, "the dial span ended when the connection opened");
+    t.same(dial?.events.map((e) => e.name).slice(-2), ["tcp", "upgrade"], "with an event per phase");
+
     const { resourceMetrics } = await reader.collect();
     const metrics = new Map(
       resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).map((m) => [m.descriptor.name, m]),

@@ -33,6 +33,18 @@ t.test(
     await client.ping();
     await client.close(1000, "bye");
 
+    const dial = events.filter(([name, e]) => name.startsWith("wschan:dial:") && e.url === client.url);
+    t.equal(dial[0]?.[0], "wschan:dial:start", "the dial starts");
+    const phases = dial.filter(([name]) => name === "wschan:dial:phase").map(([, e]) => e.phase);
+    t.same(phases.slice(-2), ["tcp", "upgrade"], `every phase of the dial is timed (${phases.join(", ")})`);
+    t.ok(
+      dial.every(([name, e]) => name !== "wschan:dial:phase" || (typeof e.ms === "number" && e.ms >= 0)),
+      "with its duration",
+    );
+    const opened = events.findIndex(([name]) => name === "wschan:open");
+    const lastPhase = events.findLastIndex(([name]) => name === "wschan:dial:phase");
+    t.ok(lastPhase < opened, "the phases come before the open");
+
     const mine = events.filter(([, e]) => e.client === client);
     const names = mine.map(([name]) => name);
     t.same(names, [
@@ -74,6 +86,17 @@ t.test(
     t.type(stats.lastRtt, "number");
   },
 );
+
+t.test("a failed dial publishes its error with the stable id", async (t) => {
+  const errors: unknown[] = [];
+  const stop = websocket.observe("wschan:dial:error", (e) => errors.push(e.error.id));
+  t.teardown(stop);
+  await t.rejects(websocket.connect("ws://127.0.0.1:1/", { proxy: false }), {
+    name: "WebSocketError",
+    id: "CONNECT_FAILED",
+  });
+  t.same(errors, ["CONNECT_FAILED"]);
+});
 
 t.test("NODE_DEBUG=wschan prints one line per event", async (t) => {
   const peer = await startWsPeer({}, echo);
