@@ -52,8 +52,14 @@ export interface CliOptions {
   readonly binary: BinaryFormat;
   readonly insecure: boolean;
   readonly tls: CliTls;
-  /** --proxy: passed to the library as given. */
-  readonly proxy: string | undefined;
+  /** --proxy: passed to the library as given; --no-proxy: false (no proxy, not even the environment's). */
+  readonly proxy: string | false | undefined;
+  /** --unix-socket: connect to this unix domain socket instead of the URL's host. */
+  readonly unixSocket: string | undefined;
+  /** --happy-eyeballs-delay, in milliseconds. */
+  readonly happyEyeballsDelay: number | undefined;
+  /** --http2: WebSockets over HTTP/2 (RFC 8441). */
+  readonly http2: boolean | "auto" | undefined;
   /** --no-private-networks. */
   readonly privateNetworks: boolean;
   /** --allow / --deny URL patterns, for the connection's policy. */
@@ -200,6 +206,9 @@ function parse(argv: readonly string[]): CliOptions {
   let servername: string | undefined;
   let minVersion: CliTls["minVersion"];
   let proxy: string | undefined;
+  let unixSocket: string | undefined;
+  let happyEyeballsDelay: number | undefined;
+  let http2: boolean | "auto" | undefined;
   let origin: string | undefined;
   let auth: string | undefined;
   const allow: string[] = [];
@@ -303,6 +312,18 @@ function parse(argv: readonly string[]): CliOptions {
         // Passed through as given: the library decides which proxy kinds it takes.
         proxy = value;
         break;
+      case "unix-socket":
+        if (value === "") fail("--unix-socket: the path is empty");
+        unixSocket = value;
+        break;
+      case "happy-eyeballs-delay":
+        happyEyeballsDelay = duration(name, value, false);
+        break;
+      case "http2":
+        if (value !== "auto" && value !== "on" && value !== "off")
+          fail(`--http2: expected auto, on or off, got "${value}"`);
+        http2 = value === "auto" ? "auto" : value === "on";
+        break;
       case "origin":
         origin = value;
         break;
@@ -377,7 +398,11 @@ function parse(argv: readonly string[]): CliOptions {
   if (positional.length === 0) fail("missing URL (e.g. wschan ws://127.0.0.1:8080/)");
   if (positional.length > 1) fail(`expected one URL, got ${positional.length}: ${positional.join(" ")}`);
   const url = positional[0]!;
-  if (!/^wss?:\/\//i.test(url)) fail(`the URL must start with ws:// or wss://, got "${url}"`);
+  if (!/^wss?:\/\//i.test(url) && !/^wss?\+unix:/i.test(url)) {
+    // Shown without its credentials, as every URL wschan shows.
+    const shown = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1");
+    fail(`the URL must start with ws://, wss://, ws+unix: or wss+unix:, got "${shown}"`);
+  }
 
   if (origin !== undefined) {
     if (headers.has("origin")) fail("--origin and -H Origin: give the origin once");
@@ -414,7 +439,10 @@ function parse(argv: readonly string[]): CliOptions {
     binary,
     insecure: flags.has("insecure"),
     tls: { ca, cert, key, servername, minVersion },
-    proxy,
+    proxy: flags.has("no-proxy") ? false : proxy,
+    unixSocket,
+    happyEyeballsDelay,
+    http2,
     privateNetworks: !flags.has("no-private-networks"),
     allow,
     deny,

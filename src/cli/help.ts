@@ -19,7 +19,14 @@ Connection:
       --auth USER:PASS         HTTP Basic credentials (Authorization header)
       --compression MODE       permessage-deflate: none (default), context or no-context
       --compression-threshold SIZE  smallest message compressed (default 128 B, 512 B no-context)
-      --proxy URL              connect through this proxy (http://[user:pass@]host:port)
+      --proxy URL              connect through this proxy: http://, https://, socks5:// or
+                               socks5h://, with optional user:pass@ (default: the environment's,
+                               HTTPS_PROXY, ALL_PROXY, … and NO_PROXY)
+      --no-proxy               connect directly, whatever the environment says
+      --unix-socket PATH       connect to this unix domain socket (or use a ws+unix: URL)
+      --happy-eyeballs-delay DURATION  stagger between attempts to a name's addresses (default 250ms)
+      --http2 MODE             WebSockets over HTTP/2 (RFC 8441): auto (wss:, fall back to
+                               HTTP/1.1), on (HTTP/2 only) or off (default)
       --dial-timeout DURATION  bound on connecting and the handshake (default 30s)
       --read-timeout DURATION  longest silence allowed from the server (default none)
       --write-timeout DURATION bound on handing one message to the socket (default none)

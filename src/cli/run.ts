@@ -102,6 +102,9 @@ export function connectOptions(o: CliOptions, env: NodeJS.ProcessEnv = {}): Conn
     ...(o.keepaliveTimeout === undefined ? {} : { keepalive_timeout: o.keepaliveTimeout }),
     ...(Object.keys(tls).length === 0 ? {} : { tls }),
     ...(o.proxy === undefined ? {} : { proxy: o.proxy }),
+    ...(o.unixSocket === undefined ? {} : { unix_socket: o.unixSocket }),
+    ...(o.happyEyeballsDelay === undefined ? {} : { happy_eyeballs_delay: o.happyEyeballsDelay }),
+    ...(o.http2 === undefined ? {} : { http2: o.http2 }),
     ...(Object.keys(policy).length === 0 ? {} : { policy }),
   };
 }

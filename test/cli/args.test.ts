@@ -158,7 +158,7 @@ t.test("--help and --version win over everything else before --", async (t) => {
 t.test("usage errors: the URL, unknown flags", async (t) => {
   t.match(usageError([]), /missing URL/);
   t.match(usageError([URL, URL]), /expected one URL, got 2/);
-  t.match(usageError(["http://example.com"]), /must start with ws:\/\/ or wss:\/\//);
+  t.match(usageError(["http://example.com"]), /must start with ws:\/\/, wss:\/\/, ws\+unix: or wss\+unix:/);
   t.match(usageError(["--frobnicate", URL]), /unknown option --frobnicate/);
   t.match(usageError(["-Z", URL]), /unknown option -Z/);
   t.match(usageError([URL, "-x"]), /-x needs a value/);
@@ -252,4 +252,19 @@ t.test("formatting: messages, JSON events, errors, help", async (t) => {
   for (const code of ["0", "1", "2", "3", "4", "5", "6", "130"]) {
     t.match(help, new RegExp(`\\n  ${code} +\\S`), `help documents exit code ${code}`);
   }
+});
+
+t.test("network flags: --no-proxy, --unix-socket, --happy-eyeballs-delay, --http2", async (t) => {
+  t.equal(options([URL]).proxy, undefined, "no flag: the library's default (the environment)");
+  t.equal(options(["--no-proxy", URL]).proxy, false);
+  t.equal(options(["--unix-socket", "/run/app.sock", URL]).unixSocket, "/run/app.sock");
+  t.equal(options(["--happy-eyeballs-delay", "100ms", URL]).happyEyeballsDelay, 100);
+  t.equal(options(["--http2", "auto", URL]).http2, "auto");
+  t.equal(options(["--http2", "on", URL]).http2, true);
+  t.equal(options(["--http2", "off", URL]).http2, false);
+  t.match(usageError(["--http2", "yes", URL]), /--http2: expected auto, on or off/);
+  t.equal(options(["ws+unix:/run/app.sock:/chat"]).url, "ws+unix:/run/app.sock:/chat");
+  const message = usageError(["http://alice:s3cret@example.com/"]);
+  t.notMatch(message, /s3cret/, "a refused URL is shown without its credentials");
+  t.match(message, /http:\/\/example\.com\//);
 });

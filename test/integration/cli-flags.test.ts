@@ -292,3 +292,50 @@ t.test(
     t.equal((await runCli(["--cert", cert, url], "")).code, 2, "--cert without --key");
   },
 );
+
+t.test("--unix-socket, --no-proxy, --http2 and --happy-eyeballs-delay reach the library", async (t) => {
+  const { createServer } = await import("node:http");
+  const { WebSocketServer } = await import("ws");
+  const dir = mkdtempSync(join(tmpdir(), "wschan-cli-unix-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "ws.sock");
+  const http = createServer();
+  const wss = new WebSocketServer({ server: http });
+  wss.on("connection", (ws) => ws.send("over the unix socket"));
+  await new Promise<void>((resolve) => http.listen(path, resolve));
+  t.teardown(() => new Promise<void>((resolve) => http.close(() => resolve())));
+  t.teardown(() => wss.close());
+  const viaSocket = await runCli(["-n", "-1", "--unix-socket", path, "ws://unix.test/"]);
+  t.equal(viaSocket.code, 0, viaSocket.stderr);
+  t.equal(viaSocket.stdout, "over the unix socket\n");
+  const viaUrl = await runCli(["-n", "-1", `ws+unix:${path}:/`]);
+  t.equal(viaUrl.code, 0, viaUrl.stderr);
+  t.equal(viaUrl.stdout, "over the unix socket\n");
+  const refused = await runCli(["-n", "--no-private-networks", "--unix-socket", path, "ws://unix.test/"]);
+  t.equal(refused.code, 6, "the policy refuses a unix socket under --no-private-networks (exit 6)");
+
+  // An environment proxy that does not exist: --no-proxy goes direct all the same.
+  const peer = await startWsPeer({}, echo);
+  t.teardown(() => peer.close());
+  const direct = await runCli(
+    [
+      "-w",
+      "forever",
+      "-x",
+      "hi",
+      "-1",
+      "--no-proxy",
+      "--http2",
+      "off",
+      "--happy-eyeballs-delay",
+      "50ms",
+      peer.url,
+    ],
+    "",
+    childEnv({ ALL_PROXY: "http://127.0.0.1:1" }),
+  );
+  t.equal(direct.code, 0, direct.stderr);
+  t.equal(direct.stdout, "hi\n");
+  const bad = await runCli(["--http2", "maybe", peer.url]);
+  t.equal(bad.code, 2, "a bad --http2 is a usage error");
+});
