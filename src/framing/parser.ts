@@ -86,8 +86,9 @@ export class FrameParser {
   private controlHave = 0;
 
   private paused = false;
-  /** The unparsed rest of a chunk, kept while paused. */
+  /** The chunk being parsed when `pause` took effect, and where in it parsing stopped. */
   private held: Buffer = EMPTY;
+  private heldAt = 0;
 
   constructor(sink: FrameSink, options: ParserOptions) {
     this.sink = sink;
@@ -106,6 +107,7 @@ export class FrameParser {
     this.state = STOPPED;
     this.assembly.clear();
     this.held = EMPTY;
+    this.heldAt = 0;
     this.paused = false;
   }
 
@@ -125,7 +127,7 @@ export class FrameParser {
 
   /** Bytes kept by `pause`, not yet parsed. */
   get heldBytes(): number {
-    return this.held.length;
+    return this.held.length - this.heldAt;
   }
 
   /** Delivers what `pause` kept, then goes on with later pushes. It may pause again. */
@@ -134,20 +136,29 @@ export class FrameParser {
     const held = this.held;
     if (held.length === 0) return;
     this.held = EMPTY;
-    this.push(held);
+    // The chunk and an offset rather than a view: pausing and resuming allocate nothing.
+    this.parse(held, this.heldAt);
   }
 
   push(chunk: Buffer): void {
     if (this.paused || this.held.length > 0) {
       // Bytes that arrive while paused wait behind the ones already kept.
-      this.held = this.held.length === 0 ? chunk : Buffer.concat([this.held, chunk]);
+      this.held = this.held.length === 0 ? chunk : Buffer.concat([this.held.subarray(this.heldAt), chunk]);
+      this.heldAt = 0;
       return;
     }
+    this.parse(chunk, 0);
+  }
+
+  private parse(chunk: Buffer, start: number): void {
     const length = chunk.length;
-    let pos = 0;
+    let pos = start;
     while (pos < length) {
       if (this.paused) {
-        if (this.state !== STOPPED) this.held = chunk.subarray(pos);
+        if (this.state !== STOPPED) {
+          this.held = chunk;
+          this.heldAt = pos;
+        }
         return;
       }
       if (this.state === HEADER && this.headerHave === 0 && this.messageOpcode === 0 && pos + 1 < length) {

@@ -101,6 +101,8 @@ export class Engine<T> {
   #unreadBytes = 0;
   readonly #unreadSizes = new NumberQueue();
   #paused = false;
+  /** Whether the host was told to stop the transport's reading. */
+  #readingOff = false;
 
   #inflater: MessageInflater | undefined;
   #deflater: MessageDeflater | undefined;
@@ -331,7 +333,7 @@ export class Engine<T> {
     if (this.#unread === 0) return;
     this.#unread--;
     this.#unreadBytes -= this.#unreadSizes.shift();
-    if (this.#paused && this.#roomToRead()) {
+    if (this.#paused && this.#roomToResume()) {
       this.#paused = false;
       this.#host.resumeSoon();
     }
@@ -352,7 +354,10 @@ export class Engine<T> {
     } catch (error) {
       this.#failOurs("INTERNAL_ERROR", `receiving failed: ${(error as Error).message}`, error);
     }
-    if (!this.#paused && !this.#parser.isPaused) this.#host.reading(true);
+    if (!this.#paused && !this.#parser.isPaused && this.#readingOff) {
+      this.#readingOff = false;
+      this.#host.reading(true);
+    }
   }
 
   // ---- inputs: writing and time ----
@@ -501,10 +506,13 @@ export class Engine<T> {
 
   /** Stops reading, mid-chunk, while the application has left as much unread as the bounds allow. */
   #checkRoom(): void {
-    if (this.#paused || this.#state === "CLOSED" || this.#roomToRead()) return;
+    if (this.#paused || this.#state === "CLOSED" || this.#roomToRead(1)) return;
     this.#paused = true;
     this.#parser.pause();
-    this.#host.reading(false);
+    if (!this.#readingOff) {
+      this.#readingOff = true;
+      this.#host.reading(false);
+    }
   }
 
   /**
@@ -513,13 +521,22 @@ export class Engine<T> {
    * the bounds rise (twice the capacity plus CLOSING_HEADROOM, twice the bytes) so that a
    * server's last messages and its Close still reach us when the application stopped reading.
    */
-  #roomToRead(): boolean {
+  #roomToRead(share: 1 | 0.5): boolean {
     const { channelCapacity, channelBytes } = this.#config;
     const messages = this.#unread + this.#inbound.length;
-    if (this.#closeSent) {
-      return messages < channelCapacity * 2 + CLOSING_HEADROOM && this.#unreadBytes < channelBytes * 2;
-    }
-    return messages < channelCapacity && this.#unreadBytes < channelBytes;
+    const capacity = this.#closeSent ? channelCapacity * 2 + CLOSING_HEADROOM : channelCapacity;
+    const bytes = this.#closeSent ? channelBytes * 2 : channelBytes;
+    if (share === 1) return messages < capacity && this.#unreadBytes < bytes;
+    return messages <= Math.floor(capacity / 2) && this.#unreadBytes <= bytes / 2;
+  }
+
+  /**
+   * Whether reading stopped by the bounds may start again: once the application has taken half
+   * of what they allow, so that stopping and starting is paid once per half a channel, not once
+   * per message.
+   */
+  #roomToResume(): boolean {
+    return this.#roomToRead(0.5);
   }
 
   #inflate(opcode: number, payload: Buffer): void {
@@ -592,7 +609,7 @@ export class Engine<T> {
     } else if (this.#terminal !== undefined && this.#unread === 0) {
       this.#terminalAt = 0;
       this.#arm(0);
-    } else if (this.#paused && this.#roomToRead()) {
+    } else if (this.#paused && this.#roomToResume()) {
       this.#paused = false;
       this.#host.resumeSoon();
     }
@@ -787,7 +804,7 @@ export class Engine<T> {
     this.#state = "CLOSING";
     // The peer's Close must be read even though the application may have stopped reading: the
     // bounds rise now (see #roomToRead), and nothing is dropped.
-    if (this.#paused && this.#roomToRead()) {
+    if (this.#paused && this.#roomToResume()) {
       this.#paused = false;
       this.#host.resumeSoon();
     }

@@ -47,8 +47,11 @@ t.test(
     t.same(h.engine.unread, { messages: 4, bytes: 64 * 1024 });
     t.equal(h.readingOn, false);
     h.take();
+    t.equal(h.resumeRequests, 0, "taking one is not enough: reading starts again at half the bound");
+    h.take();
+    t.equal(h.resumeRequests, 1);
     h.engine.resume(h.now);
-    t.equal(h.messages.length, 5);
+    t.equal(h.messages.length, 6, "and goes on until the bound again");
     t.ok(h.engine.unread.bytes <= 64 * 1024, "never more than the bound (plus one message)");
   },
 );
