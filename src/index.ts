@@ -8,7 +8,7 @@ export type {
   Timer,
 } from "./channel/channel.js";
 export { after, Channel, chan, select, timer } from "./channel/channel.js";
-export type { ClientStats, CloseInfo, Message } from "./client/client.js";
+export type { ClientStats, CloseInfo, HandshakeResponse, Message } from "./client/client.js";
 export { Client } from "./client/client.js";
 export { connect } from "./client/connect.js";
 export type { DiagnosticsEvents, DialPhase, MessageEvent } from "./client/diagnostics.js";

@@ -129,6 +129,10 @@ export class Engine<T> {
   /** A Close to send once what came before it has been taken: the echo, or our failure's code. */
   #terminal: { code: number } | undefined;
   #terminalAt = NEVER;
+  /** The transport's end came while the parser held bytes: it is handled once they are read. */
+  #endPending = false;
+  /** The transport closed with bytes held: they are read regardless of the bounds. */
+  #draining = false;
   /** The peer ended TCP after our Close: end ours once the outbox is written. */
   #endWhenWritten = false;
   /** The earliest time the host was asked to wake us at. */
@@ -208,6 +212,12 @@ export class Engine<T> {
   /** The transport's reading side ended (TCP FIN). */
   receiveEnd(): void {
     if (this.#state === "CLOSED") return;
+    if (this.#parser.heldBytes > 0) {
+      // The stream has handed over everything, but the parser stopped short of the end of it
+      // (a full channel): the end comes after those bytes, which may hold the peer's Close.
+      this.#endPending = true;
+      return;
+    }
     if (this.#closeSent) {
       // The server ended TCP after our Close, as §7.1.1 wants; end our side too, once what we
       // queued (our Close among it) is written.
@@ -231,6 +241,16 @@ export class Engine<T> {
   /** The transport has closed: the connection is over. */
   transportClosed(): void {
     if (this.#state === "CLOSED") return;
+    if (this.#parser.heldBytes > 0) {
+      // What was received before the transport closed is read in full, past the bounds (it is in
+      // memory already): it may end with the peer's Close.
+      this.#draining = true;
+      try {
+        this.#parser.resume();
+      } catch (error) {
+        this.#failOurs("INTERNAL_ERROR", `receiving failed: ${(error as Error).message}`, error);
+      }
+    }
     const received = this.#closeReceived;
     const failed = this.#failure;
     let info: CloseInfo;
@@ -354,7 +374,11 @@ export class Engine<T> {
     } catch (error) {
       this.#failOurs("INTERNAL_ERROR", `receiving failed: ${(error as Error).message}`, error);
     }
-    if (!this.#paused && !this.#parser.isPaused && this.#readingOff) {
+    if (this.#paused || this.#parser.isPaused) return;
+    if (this.#endPending) {
+      this.#endPending = false;
+      this.receiveEnd();
+    } else if (this.#readingOff) {
       this.#readingOff = false;
       this.#host.reading(true);
     }
@@ -506,7 +530,7 @@ export class Engine<T> {
 
   /** Stops reading, mid-chunk, while the application has left as much unread as the bounds allow. */
   #checkRoom(): void {
-    if (this.#paused || this.#state === "CLOSED" || this.#roomToRead(1)) return;
+    if (this.#paused || this.#draining || this.#state === "CLOSED" || this.#roomToRead(1)) return;
     this.#paused = true;
     this.#parser.pause();
     if (!this.#readingOff) {

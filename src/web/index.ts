@@ -8,5 +8,5 @@ export type {
   WebSocketStreamOptions,
 } from "./stream.js";
 export { WebSocketError, WebSocketStream } from "./stream.js";
-export type { BinaryType, WebSocketData } from "./websocket.js";
+export type { BinaryType, Handler, WebSocketData } from "./websocket.js";
 export { WebSocket } from "./websocket.js";

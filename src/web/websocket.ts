@@ -19,7 +19,8 @@ const CLOSED = 3;
 /** Where a class made by `WebSocket.configure` keeps its options; not part of the public surface. */
 const CONFIGURED: unique symbol = Symbol("wschan configured options");
 
-type Handler = ((this: WebSocket, event: Event) => unknown) | null;
+/** An `on…` event handler property: a function, or null for none. */
+export type Handler = ((this: WebSocket, event: Event) => unknown) | null;
 
 /** One message given to `send`, kept in order until the client has it; a Blob is read first. */
 interface Outgoing {

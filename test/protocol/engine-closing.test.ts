@@ -302,3 +302,32 @@ t.test(
     t.same(h.info, { code: 1000, reason: "", clean: true });
   },
 );
+
+t.test(
+  "§7.1.4 a Close the parser held behind a full channel is still read when the transport ends or closes",
+  async (t) => {
+    const ending = new Harness({ channelCapacity: 1 });
+    ending.engine.close(1000, "", ending.now);
+    // Our Close raises the bound to 2 × 1 + 64 messages: 70 messages fill it with the Close behind.
+    ending.receive(Buffer.concat([...Array.from({ length: 70 }, () => text("x")), close(1000)]));
+    t.ok(ending.engine.heldBytes > 0, "the Close waits behind a full channel");
+    ending.engine.receiveEnd();
+    t.same(ending.shutdowns, [], "the end waits behind the held bytes");
+    ending.take(70);
+    ending.engine.resume(ending.now);
+    t.same(ending.shutdowns, ["end"], "once they are read, the server's FIN is answered");
+    ending.transportClosed();
+    t.same(ending.info, { code: 1000, reason: "", clean: true });
+
+    const closing = new Harness({ channelCapacity: 1 });
+    closing.engine.close(1000, "", closing.now);
+    closing.receive(Buffer.concat([...Array.from({ length: 70 }, () => text("x")), close(4000, "bye")]));
+    closing.transportClosed();
+    t.same(
+      closing.info,
+      { code: 4000, reason: "bye", clean: true },
+      "read in full when the transport closes",
+    );
+    t.equal(closing.messages.length, 70, "and every message before it delivered");
+  },
+);
