@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as net from "node:net";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { type ClientLibrary, type ClientName, loadClient, type Payload } from "./clients.js";
 import {
   binaryPayload,
@@ -51,6 +52,22 @@ export interface ChildResult {
     readonly heapPerConnKiB: number;
     readonly connections: number;
   };
+  /**
+   * The fairness scenario: how late a repeated 1 ms timer fired during the flood, the event loop's
+   * delay (perf_hooks), and how the second connection fared (messages per second while flooded).
+   */
+  readonly fairness?: {
+    readonly timerP50Ms: number;
+    readonly timerP99Ms: number;
+    readonly timerMaxMs: number;
+    readonly timers: number;
+    readonly loopDelayP99Ms: number;
+    readonly loopDelayMaxMs: number;
+    /** The second connection's rate during the flood, over the flooded connection's. */
+    readonly secondShare: number;
+  };
+  /** The many-connections scenario (see scale.ts). */
+  readonly scale?: Readonly<Record<string, number>>;
   /** For deflate scenarios: messages the peer saw with RSV1 set, and the extensions negotiated. */
   readonly compressed?: number;
   readonly extensions?: string;
@@ -201,6 +218,59 @@ function summarize(latencies: Float64Array): { p50Us: number; p99Us: number; mea
   let sum = 0;
   for (const value of sorted) sum += value;
   return { p50Us: at(0.5), p99Us: at(0.99), meanUs: sum / sorted.length };
+}
+
+// ---- fairness: a flood on one connection, a timer and a second connection beside it ----
+
+async function fairRun(
+  lib: ClientLibrary,
+  scenario: Scenario,
+  count: number,
+  port: number,
+): Promise<Outcome> {
+  const url = (n: number): string => `ws://127.0.0.1:${port}${scenarioPath(scenario, n)}`;
+  const flooded = await lib.connect(url(count), false);
+  // The second connection asks for as much; only what it receives while the first floods counts.
+  const second = await lib.connect(url(count), false);
+  const lateness: number[] = [];
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  const stop = stopwatch();
+  flooded.send("go");
+  second.send("go");
+  let floodDone = false;
+  const done = flooded.receive(count).then(() => {
+    floodDone = true;
+  });
+  const secondDone = second.receive(count);
+  secondDone.catch(() => {});
+  delay.enable();
+  while (!floodDone) {
+    const before = performance.now();
+    await sleep(1);
+    lateness.push(performance.now() - before - 1);
+  }
+  delay.disable();
+  await done;
+  const measured = stop();
+  const floodRate = flooded.received / measured.elapsedMs;
+  const secondRate = second.received / measured.elapsedMs;
+  await flooded.close();
+  await second.close();
+  lateness.sort((a, b) => a - b);
+  const at = (q: number): number =>
+    lateness[Math.min(lateness.length - 1, Math.floor(q * lateness.length))] ?? 0;
+  return {
+    ...measured,
+    fairness: {
+      timerP50Ms: at(0.5),
+      timerP99Ms: at(0.99),
+      timerMaxMs: lateness[lateness.length - 1] ?? 0,
+      timers: lateness.length,
+      loopDelayP99Ms: delay.percentile(99) / 1e6,
+      loopDelayMaxMs: delay.max / 1e6,
+      secondShare: floodRate === 0 ? 0 : secondRate / floodRate,
+    },
+  };
 }
 
 // ---- idle connections (every client, the ceiling included) ----
@@ -399,6 +469,10 @@ async function run(spec: ChildSpec): Promise<ChildResult> {
         ? () => rawUpgrade(port, path)
         : () => lib.connect(`ws://127.0.0.1:${port}${path}`, false);
     outcome = await idleRun(open, count);
+  } else if (scenario.kind === "fair") {
+    if (lib === undefined) return { ok: true, na: "no framing to be fair with", maxRssKiB: peakRssKiB() };
+    await receiveRun(lib, { ...scenario, kind: "recv" }, warmCount(count), port);
+    outcome = await fairRun(lib, scenario, count, port);
   } else if (lib === undefined) {
     const warm = warmCount(count);
     if (scenario.kind === "recv") {

@@ -16,6 +16,17 @@ const TCP_END_TIMEOUT_MS = 1000;
 const TERMINAL_GRACE_MS = 1000;
 /** Ping timeout when no read_timeout is set. */
 const DEFAULT_PING_TIMEOUT_MS = 30_000;
+/**
+ * Fairness (issue 17): reading yields to the event loop (setImmediate) once this much work was
+ * done since it last did, so that a flood on one connection leaves timers and other connections
+ * their turn. Work is an estimate in bytes-equivalents: each byte read counts 1 and each message
+ * delivered MESSAGE_WORK, since small messages cost far more per byte than large ones. About one
+ * 64 KiB read of 16 B messages, or 2 MiB of large ones, goes by between turns.
+ */
+const WORK_PER_TURN = 2 * 1024 * 1024;
+const MESSAGE_WORK = 512;
+
+const RESOLVED = Promise.resolve();
 
 /** Data a negotiated connection starts with. */
 export interface ClientInit {
@@ -89,6 +100,13 @@ class Wire implements EngineHost<Pending> {
   #writing = false;
   #closeWaiters: Pending[] = [];
   #resolveClosed: (info: CloseInfo) => void;
+  /** Whether the engine takes bytes (false while the application leaves its channel full). */
+  #wanted = true;
+  /** Whether the stream is paused by us: for the engine, or while the event loop takes a turn. */
+  #streamPaused = false;
+  #yielding = false;
+  /** Work done since reading last yielded to the event loop (see WORK_PER_TURN). */
+  #work = 0;
 
   constructor(init: ClientInit, resolveClosed: (info: CloseInfo) => void) {
     this.#stream = init.socket;
@@ -96,7 +114,7 @@ class Wire implements EngineHost<Pending> {
     this.engine = new Engine(this, engineConfig(init), Date.now());
     this.inbox.onTake = () => this.engine.taken();
     const stream = init.socket;
-    stream.on("data", (chunk: Buffer) => this.engine.receiveData(chunk, Date.now()));
+    stream.on("data", (chunk: Buffer) => this.#data(chunk));
     stream.on("end", () => this.engine.receiveEnd());
     stream.on("error", (error: Error) => this.engine.transportError(error));
     stream.on("close", () => this.engine.transportClosed());
@@ -112,6 +130,9 @@ class Wire implements EngineHost<Pending> {
   // ---- EngineHost ----
 
   message(message: Message): boolean {
+    this.#work += MESSAGE_WORK;
+    // A flood: stop mid-chunk and let the event loop turn before going on.
+    if (this.#work >= WORK_PER_TURN && !this.#yielding) this.#yield();
     const inbox = this.inbox;
     const before = inbox.length;
     inbox.send(message);
@@ -132,12 +153,17 @@ class Wire implements EngineHost<Pending> {
 
   reading(on: boolean): void {
     if (this.engine.state === "CLOSED") return;
-    if (on) this.#stream.resume();
-    else this.#stream.pause();
+    this.#wanted = on;
+    // Stopping is lazy: the engine keeps the rest of the chunk it stopped in, and the stream is
+    // paused only if more bytes arrive before it goes on (see #data). A reader that keeps up
+    // makes the engine stop and go on every channel_capacity messages; pausing and resuming the
+    // stream each time would cost more than the messages.
+    if (on) this.#flow();
   }
 
   resumeSoon(): void {
-    queueMicrotask(() => this.engine.resume(Date.now()));
+    // A promise reaction rather than queueMicrotask, which makes an async resource per call.
+    RESOLVED.then(() => this.engine.resume(Date.now()));
   }
 
   job(job: CodecJob): void {
@@ -177,6 +203,41 @@ class Wire implements EngineHost<Pending> {
 
   ended(): void {
     this.inbox.close();
+  }
+
+  // ---- reading ----
+
+  #data(chunk: Buffer): void {
+    this.#work += chunk.length;
+    this.engine.receiveData(chunk, Date.now());
+    if (this.#work >= WORK_PER_TURN && !this.#yielding) this.#yield();
+    else if (this.#yielding || !this.#wanted) this.#pauseStream();
+  }
+
+  /** Lets timers and other connections run before reading on (issue 17, fairness). */
+  #yield(): void {
+    this.#yielding = true;
+    this.engine.hold();
+    this.#pauseStream();
+    setImmediate(() => {
+      this.#yielding = false;
+      this.#work = 0;
+      this.engine.release(Date.now());
+      this.#flow();
+    });
+  }
+
+  #pauseStream(): void {
+    if (this.#streamPaused) return;
+    this.#streamPaused = true;
+    this.#stream.pause();
+  }
+
+  /** Lets the stream flow again unless the engine or a yield holds it. */
+  #flow(): void {
+    if (!this.#streamPaused || !this.#wanted || this.#yielding || this.engine.state === "CLOSED") return;
+    this.#streamPaused = false;
+    this.#stream.resume();
   }
 
   // ---- writing ----

@@ -85,6 +85,8 @@ export class Engine<T> {
   #unreadBytes = 0;
   readonly #unreadSizes = new NumberQueue();
   #paused = false;
+  /** Reading is held by the host for a turn of its event loop (see `hold`). */
+  #held = false;
 
   #inflater: MessageInflater | undefined;
   #deflater: MessageDeflater | undefined;
@@ -307,9 +309,31 @@ export class Engine<T> {
     }
   }
 
+  // ---- issue 17: fairness ----
+
+  /**
+   * Stops delivering after the current message, keeping the rest of the chunk as bytes, until
+   * `release`: the host lets its event loop turn in between (a flood must not hold it). Bounds and
+   * deadlines are unaffected; only the pace changes.
+   */
+  hold(): void {
+    if (this.#state === "CLOSED") return;
+    this.#held = true;
+    this.#parser.pause();
+  }
+
+  /** Ends a `hold`: goes on with what was kept, unless the application's channel is full. */
+  release(now: number): void {
+    if (!this.#held) return;
+    this.#held = false;
+    this.resume(now);
+  }
+
+  // ---- end of issue 17 block ----
+
   /** Goes on reading after `taken` made room: parses what was held, then lets the transport flow. */
   resume(now: number): void {
-    if (this.#paused || this.#state === "CLOSED") return;
+    if (this.#paused || this.#held || this.#state === "CLOSED") return;
     this.#lastRead = now;
     try {
       this.#parser.resume();
