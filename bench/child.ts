@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as net from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { type ClientLibrary, type ClientName, loadClient, type Payload } from "./clients.js";
+import { type ClientLibrary, type ClientName, type Connection, loadClient, type Payload } from "./clients.js";
 import {
   binaryPayload,
   clientFrame,
@@ -15,6 +15,7 @@ import {
   DONE_PREFIX,
   JSON_POOL_SIZE,
   jsonMessage,
+  LOOPBACK_HOSTS,
   OP_BINARY,
   OP_TEXT,
   SCENARIOS,
@@ -273,6 +274,66 @@ async function fairRun(
   };
 }
 
+// ---- many idle connections (issue 17, scale) ----
+
+async function scaleRun(
+  lib: ClientLibrary | undefined,
+  scenario: Scenario,
+  wanted: number,
+  port: number,
+): Promise<Outcome> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error("the scale scenario needs node --expose-gc");
+  // The runner raised the soft limit to the hard one; leave room for the process's own files.
+  const limit = Number(process.env.BENCH_FD_LIMIT ?? 1024);
+  const count = Math.max(0, Math.min(wanted, limit - 256));
+  const path = scenarioPath(scenario, count);
+  const open = (i: number): Promise<Connection | net.Socket> => {
+    const host = LOOPBACK_HOSTS[i % LOOPBACK_HOSTS.length]!;
+    return lib === undefined
+      ? rawUpgrade(port, path, host)
+      : lib.connect(`ws://${host}:${port}${path}`, false);
+  };
+  await open(0);
+  const settle = async (): Promise<NodeJS.MemoryUsage> => {
+    await sleep(300);
+    gc();
+    await sleep(100);
+    gc();
+    return process.memoryUsage();
+  };
+  const before = await settle();
+  const held: (Connection | net.Socket)[] = [];
+  const GROUP = 500;
+  const started = process.hrtime.bigint();
+  for (let opened = 0; opened < count; opened += GROUP) {
+    const group = Math.min(GROUP, count - opened);
+    held.push(...(await Promise.all(Array.from({ length: group }, (_, i) => open(opened + i)))));
+  }
+  const openMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const after = await settle();
+  const result: Record<string, number> = {
+    connections: held.length,
+    fdLimit: limit,
+    openMs,
+    openPerSec: held.length / (openMs / 1000),
+    rssPerConnKiB: (after.rss - before.rss) / held.length / 1024,
+    heapPerConnKiB:
+      (after.heapUsed + after.external - before.heapUsed - before.external) / held.length / 1024,
+    rssMiB: after.rss / 2 ** 20,
+  };
+  if (lib !== undefined) {
+    // One ping on every connection at once, then the pongs: the cost of a keep-alive sweep.
+    const stop = stopwatch();
+    await Promise.all(held.map((c) => (c as Connection).ping()));
+    const sweep = stop();
+    result.sweepMs = sweep.elapsedMs;
+    result.sweepCpuMs = sweep.cpuUserMs + sweep.cpuSystemMs;
+    result.sweepCpuUsPerConn = (result.sweepCpuMs * 1000) / held.length;
+  }
+  return { scale: result };
+}
+
 // ---- idle connections (every client, the ceiling included) ----
 
 type Opener = () => Promise<unknown>;
@@ -309,9 +370,9 @@ async function idleRun(open: Opener, count: number): Promise<Outcome> {
 
 // ---- the raw-TCP ceiling: the same bytes, no framing ----
 
-function rawConnect(port: number): Promise<net.Socket> {
+function rawConnect(port: number, host = "127.0.0.1"): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: "127.0.0.1", port, noDelay: true });
+    const socket = net.connect({ host, port, noDelay: true });
     socket.once("connect", () => {
       socket.off("error", reject);
       resolve(socket);
@@ -431,8 +492,8 @@ async function rawRoundTrips(scenario: Scenario, count: number, port: number) {
 }
 
 /** A bare socket after a real upgrade: what any client costs at the least. */
-async function rawUpgrade(port: number, path: string): Promise<net.Socket> {
-  const socket = await rawConnect(port);
+async function rawUpgrade(port: number, path: string, host = "127.0.0.1"): Promise<net.Socket> {
+  const socket = await rawConnect(port, host);
   const key = randomBytes(16).toString("base64");
   socket.write(
     `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
@@ -462,7 +523,9 @@ async function run(spec: ChildSpec): Promise<ChildResult> {
   if (spec.client !== "raw") lib = await loadClient(spec.client, spec.wschan);
 
   let outcome: Outcome;
-  if (scenario.kind === "idle") {
+  if (scenario.kind === "scale") {
+    outcome = await scaleRun(lib, scenario, count, port);
+  } else if (scenario.kind === "idle") {
     const path = scenarioPath(scenario, count);
     const open: Opener =
       lib === undefined
@@ -493,7 +556,7 @@ async function run(spec: ChildSpec): Promise<ChildResult> {
   } else {
     outcome = await roundTrips(lib, scenario, count, port);
   }
-  const measured = outcome.na === undefined && outcome.idle === undefined;
+  const measured = outcome.na === undefined && outcome.idle === undefined && outcome.scale === undefined;
   return {
     ok: true,
     ...outcome,

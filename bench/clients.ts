@@ -48,6 +48,8 @@ export interface Connection {
   sendMany(items: readonly Payload[], from: number, count: number): Promise<void>;
   /** Resolves once `n` more messages have arrived, with the last one if it was text. */
   receive(n: number): Promise<string | undefined>;
+  /** Sends a ping and resolves when its pong arrives. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -177,6 +179,10 @@ class WschanConnection implements Connection {
     return last?.type === "text" ? last.data : undefined;
   }
 
+  ping(): Promise<void> {
+    return this.#client.ping().then(noop);
+  }
+
   async close(): Promise<void> {
     await this.#client.close();
   }
@@ -297,6 +303,13 @@ class WsConnection implements Connection {
     return this.#counter.wait(n);
   }
 
+  ping(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#socket.once("pong", () => resolve());
+      this.#socket.ping();
+    });
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.#socket.once("close", () => resolve());
@@ -361,6 +374,10 @@ class UndiciConnection implements Connection {
 
   send(item: Payload): void {
     this.#socket.send(item);
+  }
+
+  ping(): Promise<void> {
+    return Promise.reject(new Error("undici's WebSocket has no ping"));
   }
 
   async sendMany(items: readonly Payload[], from: number, count: number): Promise<void> {

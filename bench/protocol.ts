@@ -314,5 +314,8 @@ export function acceptKey(key: string): string {
 /** The text the peer sends when it has counted every message of a send scenario: `done <compressed frames>`. */
 export const DONE_PREFIX = "done ";
 
+/** The loopback addresses the server listens on (same port): the many-connections scenario spreads over them. */
+export const LOOPBACK_HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];
+
 /** Milliseconds a child may take before the runner gives up on it. */
 export const CHILD_TIMEOUT_MS = 90_000;

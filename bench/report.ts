@@ -262,7 +262,11 @@ function scenarioOf(id: string): Scenario {
   return SCENARIOS.find((s) => s.id === id)!;
 }
 
-export function markdown(summaries: readonly Summary[], targets: readonly TargetCheck[]): string {
+export function markdown(
+  summaries: readonly Summary[],
+  targets: readonly TargetCheck[],
+  records: readonly RunRecord[] = [],
+): string {
   const out: string[] = [];
   const status = (s: Summary): string | undefined => {
     if (s.na !== undefined) return `n/a (${s.na})`;
@@ -344,6 +348,48 @@ export function markdown(summaries: readonly Summary[], targets: readonly Target
             num(s.rssPerConnKiB),
             num(s.heapPerConnKiB),
             num(s.peakRssMiB),
+          ];
+        }),
+      ),
+    );
+  }
+  const many = records.filter((r) => scenarioOf(r.scenario).kind === "scale");
+  if (many.length > 0) {
+    out.push("\n### Many idle connections from one process (each round)\n");
+    out.push(
+      table(
+        [
+          "client",
+          "round",
+          "connections",
+          "open s",
+          "RSS KiB/conn",
+          "heap+ext KiB/conn",
+          "ping sweep ms",
+          "sweep CPU µs/conn",
+        ],
+        many.map((r) => {
+          const x = r.result.scale;
+          if (x === undefined)
+            return [
+              CLIENT_LABELS[r.client],
+              String(r.round + 1),
+              r.result.error?.split("\n")[0] ?? "failed",
+              "",
+              "",
+              "",
+              "",
+              "",
+            ];
+          return [
+            CLIENT_LABELS[r.client],
+            String(r.round + 1),
+            num(x.connections),
+            num((x.openMs ?? 0) / 1000),
+            num(x.rssPerConnKiB),
+            num(x.heapPerConnKiB),
+            num(x.sweepMs),
+            num(x.sweepCpuUsPerConn),
           ];
         }),
       ),

@@ -142,9 +142,19 @@ interface Server {
 }
 
 function startServer(node: string, deflateCount: number): Promise<Server> {
-  const child = spawn(node, [join(buildDir, "server.js"), "--deflate-count", String(deflateCount)], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+  // The server holds one descriptor per connection too (the scale scenario): raise its limit as well.
+  const child = spawn(
+    "sh",
+    [
+      "-c",
+      'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"',
+      node,
+      join(buildDir, "server.js"),
+      "--deflate-count",
+      String(deflateCount),
+    ],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
   return new Promise((resolvePort, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error("the bench server did not start within 60 s")), 60_000);
@@ -163,7 +173,8 @@ const running = new Set<ChildProcess>();
 
 function runChild(spec: ChildSpec, round: number, options: Options): Promise<ChildResult> {
   const flags: string[] = [];
-  if (spec.scenario.startsWith("idle")) flags.push("--expose-gc");
+  const many = spec.scenario.startsWith("scale");
+  if (spec.scenario.startsWith("idle") || many) flags.push("--expose-gc");
   if (options.profile && spec.client !== "raw") {
     flags.push(
       "--cpu-prof",
@@ -179,10 +190,23 @@ function runChild(spec: ChildSpec, round: number, options: Options): Promise<Chi
     env.WS_NO_BUFFER_UTIL = "1";
     env.WS_NO_UTF_8_VALIDATE = "1";
   }
-  const child = spawn(options.node, [...flags, join(buildDir, "child.js"), JSON.stringify(spec)], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const args = [...flags, join(buildDir, "child.js"), JSON.stringify(spec)];
+  // Many connections need many descriptors: a child shell raises the soft limit to the hard one.
+  const child = many
+    ? spawn(
+        "sh",
+        [
+          "-c",
+          'ulimit -n "$(ulimit -Hn)"; BENCH_FD_LIMIT="$(ulimit -n)" exec "$0" "$@"',
+          options.node,
+          ...args,
+        ],
+        {
+          env,
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      )
+    : spawn(options.node, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   return new Promise((resolveResult) => {
     let stdout = "";
@@ -218,6 +242,7 @@ function describe(result: ChildResult): string {
   if (!result.ok) return `FAILED ${result.error?.split("\n")[0]}`;
   if (result.na !== undefined) return `n/a (${result.na})`;
   if (result.idle !== undefined) return `${result.idle.rssPerConnKiB.toFixed(1)} KiB RSS/conn`;
+  if (result.scale !== undefined) return JSON.stringify(result.scale);
   const cpu = (result.cpuUserMs ?? 0) + (result.cpuSystemMs ?? 0);
   const rate = result.count! / (result.elapsedMs! / 1000);
   const perMsg = (cpu * 1000) / result.count!;
@@ -351,7 +376,7 @@ async function main(): Promise<void> {
     copyFileSync(join(resultsDir, "chart.svg"), join(root, "docs", "bench.svg"));
   }
 
-  const table = markdown(summaries, targets);
+  const table = markdown(summaries, targets, records);
   writeFileSync(join(resultsDir, "latest.md"), table);
   const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(" ");
   process.stdout.write(

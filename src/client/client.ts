@@ -7,6 +7,7 @@ import { COMPRESSION } from "../protocol/constants.js";
 import { Engine } from "../protocol/engine.js";
 import type { Batch } from "../protocol/outbox.js";
 import type { CloseInfo, CodecJob, EngineConfig, EngineHost, Message } from "../protocol/types.js";
+import { directReader } from "./direct-read.js";
 
 export type { CloseInfo, Message } from "../protocol/types.js";
 
@@ -115,6 +116,17 @@ class Wire implements EngineHost<Pending> {
     this.inbox.onTake = () => this.engine.taken();
     const stream = init.socket;
     stream.on("data", (chunk: Buffer) => this.#data(chunk));
+    const direct = directReader(stream);
+    if (direct !== undefined) {
+      direct.sink = {
+        target: () => this.engine.readTarget(),
+        landed: (count) => {
+          this.#work += count;
+          this.engine.receivedInto(count, Date.now());
+          return this.#afterRead();
+        },
+      };
+    }
     stream.on("end", () => this.engine.receiveEnd());
     stream.on("error", (error: Error) => this.engine.transportError(error));
     stream.on("close", () => this.engine.transportClosed());
@@ -210,8 +222,14 @@ class Wire implements EngineHost<Pending> {
   #data(chunk: Buffer): void {
     this.#work += chunk.length;
     this.engine.receiveData(chunk, Date.now());
+    this.#afterRead();
+  }
+
+  /** After a read: yields when the turn's work is done, or pauses when the engine holds; false when paused. */
+  #afterRead(): boolean {
     if (this.#work >= WORK_PER_TURN && !this.#yielding) this.#yield();
     else if (this.#yielding || !this.#wanted) this.#pauseStream();
+    return !this.#streamPaused;
   }
 
   /** Lets timers and other connections run before reading on (issue 17, fairness). */

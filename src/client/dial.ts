@@ -8,6 +8,7 @@ import type { ResolvedOptions } from "../options/options.js";
 import type { Target } from "../options/url.js";
 import { type CompiledPolicy, checkAddress, describeUrl, privateRefusedBy } from "../policy/policy.js";
 import { authority, connectRequest, type ProxyTarget } from "../routes/proxy.js";
+import { connectDirect } from "./direct-read.js";
 
 /**
  * Opening the socket a WebSocket handshake runs on: DNS lookup, TCP, an HTTP CONNECT tunnel when
@@ -181,12 +182,17 @@ async function connectTcp(
   port: number,
   sockets: Set<net.Socket>,
   interrupt: Interrupt,
+  direct = false,
 ): Promise<net.Socket> {
   let lastError: unknown;
   for (const address of addresses) {
+    const options = { host: address, port, noDelay: true, allowHalfOpen: true };
+    // Issue 17 hook: plain ws: sockets read large frames straight into their messages (direct-read.ts).
     const socket = hooks.connect
       ? hooks.connect(address, port)
-      : net.connect({ host: address, port, noDelay: true, allowHalfOpen: true });
+      : direct
+        ? connectDirect(options)
+        : net.connect(options);
     sockets.add(socket);
     try {
       await interrupt.guard("TCP connect", once(socket, "connect"));
@@ -396,7 +402,14 @@ export async function dial(request: DialRequest): Promise<net.Socket> {
     const proxy = options.proxy;
     if (proxy === undefined) {
       const addresses = await resolve(target.host, layers, interrupt);
-      const socket = await connectTcp(target.host, addresses, target.port, sockets, interrupt);
+      const socket = await connectTcp(
+        target.host,
+        addresses,
+        target.port,
+        sockets,
+        interrupt,
+        !target.secure,
+      );
       return target.secure ? await secure(socket, target, options, context!, sockets, interrupt) : socket;
     }
     const proxyAddresses = await resolve(proxy.host, layers, interrupt);

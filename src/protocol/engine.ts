@@ -27,6 +27,8 @@ export const CLOSING_HEADROOM = 64;
 export const KEEPALIVE_PAYLOAD = Buffer.from("wschan keep-alive");
 
 const NEVER = Number.POSITIVE_INFINITY;
+/** A frame with less than this still to come is read the ordinary way (see `readTarget`). */
+const DIRECT_READ_MIN = 16 * 1024;
 
 /** A message waiting for asynchronous (de)compression, kept in line so order is preserved. */
 interface Slot<V> {
@@ -327,6 +329,26 @@ export class Engine<T> {
     if (!this.#held) return;
     this.#held = false;
     this.resume(now);
+  }
+
+  /**
+   * Memory the transport may read the next bytes straight into (the rest of a large frame, in
+   * its message's buffer), or undefined for an ordinary read. Report the read with `receivedInto`.
+   */
+  readTarget(): Buffer | undefined {
+    if (this.#paused || this.#held || this.#state === "CLOSED") return undefined;
+    return this.#parser.directTarget(DIRECT_READ_MIN);
+  }
+
+  /** `count` bytes were read into the memory `readTarget` gave. */
+  receivedInto(count: number, now: number): void {
+    if (this.#state === "CLOSED") return;
+    this.#lastRead = now;
+    try {
+      this.#parser.landed(count);
+    } catch (error) {
+      this.#failOurs("INTERNAL_ERROR", `receiving failed: ${(error as Error).message}`, error);
+    }
   }
 
   // ---- end of issue 17 block ----
