@@ -7,7 +7,7 @@ import { COMPRESSION } from "../protocol/constants.js";
 import { Engine } from "../protocol/engine.js";
 import type { Batch } from "../protocol/outbox.js";
 import type { CloseInfo, CodecJob, EngineConfig, EngineHost, Message } from "../protocol/types.js";
-import { directReader } from "./direct-read.js";
+import { type DirectSink, directReader } from "./direct-read.js";
 
 export type { CloseInfo, Message } from "../protocol/types.js";
 
@@ -91,7 +91,7 @@ function engineConfig(init: ClientInit): EngineConfig {
  * under way at a time), keeps the one real timer the engine asks for, runs compression jobs,
  * and turns outcomes into the public promises and channel. It decides nothing the RFC decides.
  */
-class Wire implements EngineHost<Pending> {
+class Wire implements EngineHost<Pending>, DirectSink {
   readonly engine: Engine<Pending>;
   readonly inbox = new ChannelCore<Message>();
   readonly #stream: Duplex;
@@ -117,16 +117,8 @@ class Wire implements EngineHost<Pending> {
     const stream = init.socket;
     stream.on("data", (chunk: Buffer) => this.#data(chunk));
     const direct = directReader(stream);
-    if (direct !== undefined) {
-      direct.sink = {
-        target: () => this.engine.readTarget(),
-        landed: (count) => {
-          this.#work += count;
-          this.engine.receivedInto(count, Date.now());
-          return this.#afterRead();
-        },
-      };
-    }
+    // The wire is the sink itself: methods, not two closures per connection.
+    if (direct !== undefined) direct.sink = this;
     stream.on("end", () => this.engine.receiveEnd());
     stream.on("error", (error: Error) => this.engine.transportError(error));
     stream.on("close", () => this.engine.transportClosed());
@@ -223,6 +215,18 @@ class Wire implements EngineHost<Pending> {
     this.#work += chunk.length;
     this.engine.receiveData(chunk, Date.now());
     this.#afterRead();
+  }
+
+  // ---- DirectSink (direct-read.ts): large frames read straight into their message ----
+
+  target(): Buffer | undefined {
+    return this.engine.readTarget();
+  }
+
+  landed(count: number): boolean {
+    this.#work += count;
+    this.engine.receivedInto(count, Date.now());
+    return this.#afterRead();
   }
 
   /** After a read: yields when the turn's work is done, or pauses when the engine holds; false when paused. */

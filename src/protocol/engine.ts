@@ -99,7 +99,7 @@ export class Engine<T> {
   #outboundBytes = 0;
 
   /** Opcodes of messages being compressed in the thread pool, by their job's promise. */
-  readonly #pendingOpcodes = new WeakMap<Promise<Buffer>, number>();
+  #pendingOpcodes: WeakMap<Promise<Buffer>, number> | undefined;
 
   #pings: PendingPing<T>[] = [];
   #pingSequence = 0;
@@ -679,14 +679,14 @@ export class Engine<T> {
     const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     const result = this.#deflater.deflate(input);
     if (result instanceof Promise) {
-      this.#pendingOpcodes.set(result, opcode);
+      (this.#pendingOpcodes ??= new WeakMap()).set(result, opcode);
       return result;
     }
     return encodeFrame({ opcode, rsv1: true }, result, this.#masks.bytes, this.#masks.next());
   }
 
   #deflated(job: CodecJob, payload: Buffer): Buffer {
-    const opcode = this.#pendingOpcodes.get(job.work) ?? OP_BINARY;
+    const opcode = this.#pendingOpcodes?.get(job.work) ?? OP_BINARY;
     return encodeFrame({ opcode, rsv1: true }, payload, this.#masks.bytes, this.#masks.next());
   }
 
