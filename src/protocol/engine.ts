@@ -299,7 +299,7 @@ export class Engine<T> {
     if (this.#unread === 0) return;
     this.#unread--;
     this.#unreadBytes -= this.#unreadSizes.shift();
-    if (this.#paused && this.#roomToRead()) {
+    if (this.#paused && this.#roomToResume()) {
       this.#paused = false;
       this.#host.resumeSoon();
     }
@@ -522,6 +522,19 @@ export class Engine<T> {
     return messages < channelCapacity && this.#unreadBytes < channelBytes;
   }
 
+  /**
+   * Whether reading, stopped for a full channel, goes on now: there is room under the bounds and,
+   * counting messages, the channel is down to half its capacity (issue 17). A reader that keeps
+   * up then resumes parsing once per half channel, not once per message taken, which cost more
+   * than the message itself. The bounds are those of `#roomToRead`, unchanged.
+   */
+  #roomToResume(): boolean {
+    if (!this.#roomToRead()) return false;
+    const capacity = this.#config.channelCapacity;
+    const most = this.#closeSent ? capacity * 2 + CLOSING_HEADROOM : capacity;
+    return this.#unread + this.#inbound.length <= most >> 1;
+  }
+
   #inflate(opcode: number, payload: Buffer): void {
     if (this.#inflater === undefined) {
       const params = this.#config.deflate!;
@@ -585,7 +598,7 @@ export class Engine<T> {
     } else if (this.#terminal !== undefined && this.#unread === 0) {
       this.#terminalAt = 0;
       this.#arm(0);
-    } else if (this.#paused && this.#roomToRead()) {
+    } else if (this.#paused && this.#roomToResume()) {
       this.#paused = false;
       this.#host.resumeSoon();
     }
