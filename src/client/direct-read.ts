@@ -7,7 +7,7 @@ const COPY_BELOW = 4 * 1024;
 /**
  * One buffer shared by every idle or lightly used socket: reads are made one at a time on this
  * thread and whatever lands here is copied out at once, so an idle connection holds no read
- * buffer of its own. A read that fills it moves its socket to a buffer of its own.
+ * buffer of its own. A read of COPY_BELOW bytes or more moves its socket to buffers of its own.
  */
 const SHARED = Buffer.allocUnsafeSlow(16 * 1024);
 
@@ -69,7 +69,9 @@ class DirectReader {
       return this.sink!.landed(count);
     }
     const buffer = this.#buffer;
-    this.#flowing = count === buffer.length;
+    // Data is flowing while reads bring more than a few bytes: read into buffers of our own then
+    // (64 KiB, handed on whole); go back to the shared one once reads are small again.
+    this.#flowing = count >= COPY_BELOW;
     let chunk: Buffer;
     if (buffer === SHARED || count < COPY_BELOW) {
       chunk = Buffer.allocUnsafe(count);
