@@ -21,10 +21,10 @@ const DEFAULT_PING_TIMEOUT_MS = 30_000;
  * Fairness (issue 17): reading yields to the event loop (setImmediate) once this much work was
  * done since it last did, so that a flood on one connection leaves timers and other connections
  * their turn. Work is an estimate in bytes-equivalents: each byte read counts 1 and each message
- * delivered MESSAGE_WORK, since small messages cost far more per byte than large ones. About one
- * 64 KiB read of 16 B messages, or 2 MiB of large ones, goes by between turns.
+ * delivered MESSAGE_WORK, since small messages cost far more per byte than large ones. About
+ * 2,000 messages of 16 B, or 1 MiB of large ones, go by between turns (about 1 ms of work).
  */
-const WORK_PER_TURN = 2 * 1024 * 1024;
+const WORK_PER_TURN = 1024 * 1024;
 const MESSAGE_WORK = 512;
 
 const RESOLVED = Promise.resolve();

@@ -116,7 +116,7 @@ t.test(
     lateness.sort((a, b) => a - b);
     const p99 = lateness[Math.floor(lateness.length * 0.99)]!;
     t.ok(flowed > 10_000, `the flood was being received (${flowed} messages over ${turns} turns)`);
-    // About 4,000 messages of 16 B make one turn's budget (see WORK_PER_TURN in client.ts); a
+    // About 2,000 messages of 16 B make one turn's budget (see WORK_PER_TURN in client.ts); a
     // client that read on until its socket ran dry would take hundreds of thousands per turn.
     t.ok(mostPerTurn <= 10_000, `at most ${mostPerTurn} messages were taken in one turn of the event loop`);
     t.ok(
