@@ -696,7 +696,8 @@ export class Engine<T> {
     const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     const result = this.#deflater.deflate(input);
     if (result instanceof Promise) {
-      (this.#pendingOpcodes ??= new WeakMap()).set(result, opcode);
+      this.#pendingOpcodes ??= new WeakMap();
+      this.#pendingOpcodes.set(result, opcode);
       return result;
     }
     return encodeFrame({ opcode, rsv1: true }, result, this.#masks.bytes, this.#masks.next());
