@@ -6,7 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as net from "node:net";
-import { type ClientLibrary, type ClientName, loadClient, type Payload } from "./clients.js";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { type ClientLibrary, type ClientName, type Connection, loadClient, type Payload } from "./clients.js";
 import {
   binaryPayload,
   clientFrame,
@@ -14,6 +15,7 @@ import {
   DONE_PREFIX,
   JSON_POOL_SIZE,
   jsonMessage,
+  LOOPBACK_HOSTS,
   OP_BINARY,
   OP_TEXT,
   SCENARIOS,
@@ -51,6 +53,22 @@ export interface ChildResult {
     readonly heapPerConnKiB: number;
     readonly connections: number;
   };
+  /**
+   * The fairness scenario: how late a repeated 1 ms timer fired during the flood, the event loop's
+   * delay (perf_hooks), and how the second connection fared (messages per second while flooded).
+   */
+  readonly fairness?: {
+    readonly timerP50Ms: number;
+    readonly timerP99Ms: number;
+    readonly timerMaxMs: number;
+    readonly timers: number;
+    readonly loopDelayP99Ms: number;
+    readonly loopDelayMaxMs: number;
+    /** The second connection's rate during the flood, over the flooded connection's. */
+    readonly secondShare: number;
+  };
+  /** The many-connections scenario (see scale.ts). */
+  readonly scale?: Readonly<Record<string, number>>;
   /** For deflate scenarios: messages the peer saw with RSV1 set, and the extensions negotiated. */
   readonly compressed?: number;
   readonly extensions?: string;
@@ -203,6 +221,119 @@ function summarize(latencies: Float64Array): { p50Us: number; p99Us: number; mea
   return { p50Us: at(0.5), p99Us: at(0.99), meanUs: sum / sorted.length };
 }
 
+// ---- fairness: a flood on one connection, a timer and a second connection beside it ----
+
+async function fairRun(
+  lib: ClientLibrary,
+  scenario: Scenario,
+  count: number,
+  port: number,
+): Promise<Outcome> {
+  const url = (n: number): string => `ws://127.0.0.1:${port}${scenarioPath(scenario, n)}`;
+  const flooded = await lib.connect(url(count), false);
+  // The second connection asks for as much; only what it receives while the first floods counts.
+  const second = await lib.connect(url(count), false);
+  const lateness: number[] = [];
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  const stop = stopwatch();
+  flooded.send("go");
+  second.send("go");
+  let floodDone = false;
+  const done = flooded.receive(count).then(() => {
+    floodDone = true;
+  });
+  const secondDone = second.receive(count);
+  secondDone.catch(() => {});
+  delay.enable();
+  while (!floodDone) {
+    const before = performance.now();
+    await sleep(1);
+    lateness.push(performance.now() - before - 1);
+  }
+  delay.disable();
+  await done;
+  const measured = stop();
+  const floodRate = flooded.received / measured.elapsedMs;
+  const secondRate = second.received / measured.elapsedMs;
+  await flooded.close();
+  await second.close();
+  lateness.sort((a, b) => a - b);
+  const at = (q: number): number =>
+    lateness[Math.min(lateness.length - 1, Math.floor(q * lateness.length))] ?? 0;
+  return {
+    ...measured,
+    fairness: {
+      timerP50Ms: at(0.5),
+      timerP99Ms: at(0.99),
+      timerMaxMs: lateness[lateness.length - 1] ?? 0,
+      timers: lateness.length,
+      loopDelayP99Ms: delay.percentile(99) / 1e6,
+      loopDelayMaxMs: delay.max / 1e6,
+      secondShare: floodRate === 0 ? 0 : secondRate / floodRate,
+    },
+  };
+}
+
+// ---- many idle connections (issue 17, scale) ----
+
+async function scaleRun(
+  lib: ClientLibrary | undefined,
+  scenario: Scenario,
+  wanted: number,
+  port: number,
+): Promise<Outcome> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error("the scale scenario needs node --expose-gc");
+  // The runner raised the soft limit to the hard one; leave room for the process's own files.
+  const limit = Number(process.env.BENCH_FD_LIMIT ?? 1024);
+  const count = Math.max(0, Math.min(wanted, limit - 256));
+  const path = scenarioPath(scenario, count);
+  const open = (i: number): Promise<Connection | net.Socket> => {
+    const host = LOOPBACK_HOSTS[i % LOOPBACK_HOSTS.length]!;
+    return lib === undefined
+      ? rawUpgrade(port, path, host)
+      : lib.connect(`ws://${host}:${port}${path}`, false);
+  };
+  await open(0);
+  const settle = async (): Promise<NodeJS.MemoryUsage> => {
+    await sleep(300);
+    gc();
+    await sleep(100);
+    gc();
+    return process.memoryUsage();
+  };
+  const before = await settle();
+  const held: (Connection | net.Socket)[] = [];
+  const GROUP = 500;
+  const started = process.hrtime.bigint();
+  for (let opened = 0; opened < count; opened += GROUP) {
+    const group = Math.min(GROUP, count - opened);
+    held.push(...(await Promise.all(Array.from({ length: group }, (_, i) => open(opened + i)))));
+  }
+  const openMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const after = await settle();
+  const result: Record<string, number> = {
+    connections: held.length,
+    fdLimit: limit,
+    openMs,
+    openPerSec: held.length / (openMs / 1000),
+    rssPerConnKiB: (after.rss - before.rss) / held.length / 1024,
+    heapPerConnKiB:
+      (after.heapUsed + after.external - before.heapUsed - before.external) / held.length / 1024,
+    rssMiB: after.rss / 2 ** 20,
+  };
+  if (lib !== undefined) {
+    // One ping on every connection at once, then the pongs: the cost of a keep-alive sweep.
+    const stop = stopwatch();
+    await Promise.all(held.map((c) => (c as Connection).ping()));
+    const sweep = stop();
+    result.sweepMs = sweep.elapsedMs;
+    result.sweepCpuMs = sweep.cpuUserMs + sweep.cpuSystemMs;
+    result.sweepCpuUsPerConn = (result.sweepCpuMs * 1000) / held.length;
+  }
+  return { scale: result };
+}
+
 // ---- idle connections (every client, the ceiling included) ----
 
 type Opener = () => Promise<unknown>;
@@ -239,9 +370,9 @@ async function idleRun(open: Opener, count: number): Promise<Outcome> {
 
 // ---- the raw-TCP ceiling: the same bytes, no framing ----
 
-function rawConnect(port: number): Promise<net.Socket> {
+function rawConnect(port: number, host = "127.0.0.1"): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: "127.0.0.1", port, noDelay: true });
+    const socket = net.connect({ host, port, noDelay: true });
     socket.once("connect", () => {
       socket.off("error", reject);
       resolve(socket);
@@ -361,8 +492,8 @@ async function rawRoundTrips(scenario: Scenario, count: number, port: number) {
 }
 
 /** A bare socket after a real upgrade: what any client costs at the least. */
-async function rawUpgrade(port: number, path: string): Promise<net.Socket> {
-  const socket = await rawConnect(port);
+async function rawUpgrade(port: number, path: string, host = "127.0.0.1"): Promise<net.Socket> {
+  const socket = await rawConnect(port, host);
   const key = randomBytes(16).toString("base64");
   socket.write(
     `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
@@ -392,13 +523,19 @@ async function run(spec: ChildSpec): Promise<ChildResult> {
   if (spec.client !== "raw") lib = await loadClient(spec.client, spec.wschan);
 
   let outcome: Outcome;
-  if (scenario.kind === "idle") {
+  if (scenario.kind === "scale") {
+    outcome = await scaleRun(lib, scenario, count, port);
+  } else if (scenario.kind === "idle") {
     const path = scenarioPath(scenario, count);
     const open: Opener =
       lib === undefined
         ? () => rawUpgrade(port, path)
         : () => lib.connect(`ws://127.0.0.1:${port}${path}`, false);
     outcome = await idleRun(open, count);
+  } else if (scenario.kind === "fair") {
+    if (lib === undefined) return { ok: true, na: "no framing to be fair with", maxRssKiB: peakRssKiB() };
+    await receiveRun(lib, { ...scenario, kind: "recv" }, warmCount(count), port);
+    outcome = await fairRun(lib, scenario, count, port);
   } else if (lib === undefined) {
     const warm = warmCount(count);
     if (scenario.kind === "recv") {
@@ -419,7 +556,7 @@ async function run(spec: ChildSpec): Promise<ChildResult> {
   } else {
     outcome = await roundTrips(lib, scenario, count, port);
   }
-  const measured = outcome.na === undefined && outcome.idle === undefined;
+  const measured = outcome.na === undefined && outcome.idle === undefined && outcome.scale === undefined;
   return {
     ok: true,
     ...outcome,

@@ -10,8 +10,28 @@ import type * as Wschan from "../src/index.js";
 export type Payload = Buffer | string;
 
 /** The clients this harness knows; "raw" is the TCP ceiling, handled apart (it has no framing). */
-export const CLIENT_NAMES = ["wschan", "ws", "ws-native", "undici", "raw"] as const;
+export const CLIENT_NAMES = [
+  "wschan",
+  "wschan-batch",
+  "wschan-iter",
+  "ws",
+  "ws-native",
+  "undici",
+  "raw",
+] as const;
 export type ClientName = (typeof CLIENT_NAMES)[number];
+
+/**
+ * How the wschan adapter receives: `receive()` per message ("wschan"), `receiveBatch()` plus
+ * `tryReceive()` ("wschan-batch", the path without a promise per message), or `for await`
+ * ("wschan-iter"). The variants differ only when receiving, so they run the receive scenarios only.
+ */
+export type WschanMode = "receive" | "batch" | "iter";
+export const WSCHAN_MODES: Readonly<Record<string, WschanMode>> = {
+  wschan: "receive",
+  "wschan-batch": "batch",
+  "wschan-iter": "iter",
+};
 
 /** One open connection, reduced to what the scenarios need. */
 export interface Connection {
@@ -28,6 +48,8 @@ export interface Connection {
   sendMany(items: readonly Payload[], from: number, count: number): Promise<void>;
   /** Resolves once `n` more messages have arrived, with the last one if it was text. */
   receive(n: number): Promise<string | undefined>;
+  /** Sends a ping and resolves when its pong arrives. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,7 +73,9 @@ export async function loadClient(
 ): Promise<ClientLibrary> {
   switch (name) {
     case "wschan":
-      return loadWschan(wschanPath);
+    case "wschan-batch":
+    case "wschan-iter":
+      return loadWschan(wschanPath, WSCHAN_MODES[name]!);
     case "ws":
     case "ws-native":
       return loadWs(name === "ws-native");
@@ -62,16 +86,16 @@ export async function loadClient(
 
 // ---- wschan ----
 
-async function loadWschan(path: string): Promise<ClientLibrary> {
+async function loadWschan(path: string, mode: WschanMode): Promise<ClientLibrary> {
   const wschan = (await import(pathToFileURL(path).href)) as typeof Wschan;
   return {
-    info: { module: path },
+    info: { module: path, receive: mode },
     async connect(url, deflate) {
       const client = await wschan.connect(
         url,
         deflate ? { compression: wschan.COMPRESSION.CONTEXT_TAKEOVER } : undefined,
       );
-      return new WschanConnection(client);
+      return new WschanConnection(client, mode);
     },
   };
 }
@@ -81,11 +105,13 @@ class WschanConnection implements Connection {
   received = 0;
   readonly #client: Wschan.Client;
   readonly #channel: Wschan.Channel<Wschan.Message>;
+  readonly #mode: WschanMode;
 
-  constructor(client: Wschan.Client) {
+  constructor(client: Wschan.Client, mode: WschanMode) {
     this.#client = client;
     this.#channel = client.channel();
     this.extensions = client.extensions;
+    this.#mode = mode;
   }
 
   send(item: Payload): void {
@@ -103,6 +129,8 @@ class WschanConnection implements Connection {
   }
 
   async receive(n: number): Promise<string | undefined> {
+    if (this.#mode === "batch") return this.#receiveBatches(n);
+    if (this.#mode === "iter") return this.#receiveIterating(n);
     const channel = this.#channel;
     let last: Wschan.Message | undefined;
     for (let i = 0; i < n; i++) {
@@ -112,6 +140,47 @@ class WschanConnection implements Connection {
       last = message;
     }
     return last?.type === "text" ? last.data : undefined;
+  }
+
+  /** The documented fast path: what is buffered without waiting, else one await for a batch. */
+  async #receiveBatches(n: number): Promise<string | undefined> {
+    const channel = this.#channel;
+    let last: Wschan.Message | undefined;
+    let left = n;
+    while (left > 0) {
+      const message = channel.tryReceive();
+      if (message !== undefined) {
+        this.received += message.data.length;
+        last = message;
+        left--;
+        continue;
+      }
+      const batch = await channel.receiveBatch(left);
+      if (batch.length === 0) throw new Error("the connection closed before every message arrived");
+      for (const m of batch) this.received += m.data.length;
+      left -= batch.length;
+      last = batch[batch.length - 1];
+    }
+    return last?.type === "text" ? last.data : undefined;
+  }
+
+  /** `for await` over the channel, as an application loop would be written. */
+  async #receiveIterating(n: number): Promise<string | undefined> {
+    let last: Wschan.Message | undefined;
+    let i = 0;
+    if (n > 0) {
+      for await (const message of this.#channel) {
+        this.received += message.data.length;
+        last = message;
+        if (++i === n) break;
+      }
+    }
+    if (i < n) throw new Error("the connection closed before every message arrived");
+    return last?.type === "text" ? last.data : undefined;
+  }
+
+  ping(): Promise<void> {
+    return this.#client.ping().then(noop);
   }
 
   async close(): Promise<void> {
@@ -234,6 +303,13 @@ class WsConnection implements Connection {
     return this.#counter.wait(n);
   }
 
+  ping(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#socket.once("pong", () => resolve());
+      this.#socket.ping();
+    });
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.#socket.once("close", () => resolve());
@@ -298,6 +374,10 @@ class UndiciConnection implements Connection {
 
   send(item: Payload): void {
     this.#socket.send(item);
+  }
+
+  ping(): Promise<void> {
+    return Promise.reject(new Error("undici's WebSocket has no ping"));
   }
 
   async sendMany(items: readonly Payload[], from: number, count: number): Promise<void> {

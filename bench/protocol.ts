@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import * as zlib from "node:zlib";
 
 /** What a scenario measures. */
-export type ScenarioKind = "recv" | "send" | "rtt" | "idle";
+export type ScenarioKind = "recv" | "send" | "rtt" | "idle" | "fair" | "scale";
 /** What its messages carry. */
 export type PayloadKind = "binary" | "text" | "json";
 
@@ -66,6 +66,17 @@ export const SCENARIOS: readonly Scenario[] = [
     count: { full: 20_000, quick: 4_000 },
   },
   {
+    // Issue 17, fairness: one connection flooded with 16 B messages while a 1 ms timer runs again
+    // and again and a second connection receives its own stream.
+    id: "fair-flood-16",
+    title: "flood of 16 B: timers and a 2nd connection",
+    kind: "fair",
+    payload: "binary",
+    size: 16,
+    deflate: false,
+    count: { full: 2_000_000, quick: 600_000 },
+  },
+  {
     id: "idle-2000",
     title: "2,000 idle connections",
     kind: "idle",
@@ -73,6 +84,17 @@ export const SCENARIOS: readonly Scenario[] = [
     size: 0,
     deflate: false,
     count: { full: 2_000, quick: 2_000 },
+  },
+  {
+    // Issue 17, scale: many idle connections from one process over 127.0.0.x addresses. Not run
+    // by default (it needs a raised file-descriptor limit and a minute): ask with --only scale-20k.
+    id: "scale-20k",
+    title: "20,000 idle connections",
+    kind: "scale",
+    payload: "binary",
+    size: 0,
+    deflate: false,
+    count: { full: 20_000, quick: 20_000 },
   },
 ];
 
@@ -96,7 +118,14 @@ export function warmCount(count: number): number {
 
 /** The request path the server reads the scenario from. */
 export function scenarioPath(scenario: Scenario, count: number): string {
-  const kind = scenario.kind === "rtt" ? "echo" : scenario.kind;
+  const kind =
+    scenario.kind === "rtt"
+      ? "echo"
+      : scenario.kind === "fair"
+        ? "recv"
+        : scenario.kind === "scale"
+          ? "idle"
+          : scenario.kind;
   return `/${kind}?payload=${scenario.payload}&size=${scenario.size}&count=${count}&deflate=${scenario.deflate ? 1 : 0}`;
 }
 
@@ -284,6 +313,9 @@ export function acceptKey(key: string): string {
 
 /** The text the peer sends when it has counted every message of a send scenario: `done <compressed frames>`. */
 export const DONE_PREFIX = "done ";
+
+/** The loopback addresses the server listens on (same port): the many-connections scenario spreads over them. */
+export const LOOPBACK_HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];
 
 /** Milliseconds a child may take before the runner gives up on it. */
 export const CHILD_TIMEOUT_MS = 90_000;

@@ -31,6 +31,11 @@ export interface Summary {
   readonly p99Us?: number;
   readonly rssPerConnKiB?: number;
   readonly heapPerConnKiB?: number;
+  /** Fairness scenario: the repeated 1 ms timer's lateness, the event-loop delay, the second connection's share. */
+  readonly timerP99Ms?: number;
+  readonly timerMaxMs?: number;
+  readonly loopDelayP99Ms?: number;
+  readonly secondShare?: number;
   /** Messages/s relative to ws, ws with native addons, and the raw-TCP ceiling. */
   readonly xWs?: number;
   readonly xWsNative?: number;
@@ -89,6 +94,10 @@ export function summarize(records: readonly RunRecord[], clients: readonly Clien
         p99Us: medianOf(good, (r) => r.latency?.p99Us),
         rssPerConnKiB: medianOf(good, (r) => r.idle?.rssPerConnKiB),
         heapPerConnKiB: medianOf(good, (r) => r.idle?.heapPerConnKiB),
+        timerP99Ms: medianOf(good, (r) => r.fairness?.timerP99Ms),
+        timerMaxMs: medianOf(good, (r) => r.fairness?.timerMaxMs),
+        loopDelayP99Ms: medianOf(good, (r) => r.fairness?.loopDelayP99Ms),
+        secondShare: medianOf(good, (r) => r.fairness?.secondShare),
       });
     }
   }
@@ -124,12 +133,19 @@ export interface TargetCheck {
 const fmtX = (x: number | undefined): string => (x === undefined ? "–" : `${x.toFixed(2)}×`);
 const fmtPct = (x: number | undefined): string => (x === undefined ? "–" : `${(x * 100).toFixed(0)}%`);
 
-export function checkTargets(summaries: readonly Summary[]): TargetCheck[] {
+/** The issues' targets; `nodeMajor` is the Node version the clients ran on (text targets differ). */
+export function checkTargets(summaries: readonly Summary[], nodeMajor: number): TargetCheck[] {
   const get = (scenario: string, client: ClientName) =>
     summaries.find((s) => s.scenario === scenario && s.client === client);
   const checks: TargetCheck[] = [];
-  const relative = (scenario: string, target: string, need: number, against: "ws" | "ws-native") => {
-    const w = get(scenario, "wschan");
+  const relative = (
+    scenario: string,
+    target: string,
+    need: number,
+    against: "ws" | "ws-native",
+    client: ClientName = "wschan",
+  ) => {
+    const w = get(scenario, client);
     if (w?.na !== undefined) {
       checks.push({ target, measured: `n/a: ${w.na}`, met: undefined });
       return;
@@ -142,8 +158,15 @@ export function checkTargets(summaries: readonly Summary[]): TargetCheck[] {
       met: rate === undefined ? undefined : rate >= need,
     });
   };
-  relative("recv-bin-16", "receive binary 16 B ≥ 2× ws", 2, "ws");
-  relative("recv-bin-1k", "receive binary 1 KiB ≥ 2× ws", 2, "ws");
+  // Issue 17: receiving through the path without a promise per message, and through `for await`.
+  for (const [id, size] of [
+    ["recv-bin-16", "16 B"],
+    ["recv-bin-1k", "1 KiB"],
+  ] as const) {
+    relative(id, `receive binary ${size} ≥ 2× ws (receiveBatch)`, 2, "ws", "wschan-batch");
+    relative(id, `receive binary ${size} ≥ 1.5× ws (for await)`, 1.5, "ws", "wschan-iter");
+    relative(id, `receive binary ${size}, receive() (no target)`, 0, "ws");
+  }
   for (const id of ["recv-bin-64k", "recv-bin-1m"]) {
     const w = get(id, "wschan");
     const raw = get(id, "raw");
@@ -153,7 +176,16 @@ export function checkTargets(summaries: readonly Summary[]): TargetCheck[] {
       met: w?.ofCeiling === undefined ? undefined : w.ofCeiling >= 0.9,
     });
   }
-  relative("recv-text-1k", "receive text 1 KiB ≥ 1.2× ws", 1.2, "ws");
+  // 1.3× on Node 20 (whose UTF-8 decoder is slower), 1.5× on Node 24.
+  const textNeed = nodeMajor >= 24 ? 1.5 : 1.3;
+  relative(
+    "recv-text-1k",
+    `receive text 1 KiB ≥ ${textNeed}× ws (receiveBatch)`,
+    textNeed,
+    "ws",
+    "wschan-batch",
+  );
+  relative("recv-text-1k", `receive text 1 KiB ≥ ${textNeed}× ws (receive())`, textNeed, "ws");
   relative("send-bin-16", "send binary 16 B ≥ 3× ws", 3, "ws");
   relative("send-bin-1k", "send binary 1 KiB ≥ 3× ws", 3, "ws");
   relative("send-bin-64k", "send binary 64 KiB ≥ ws with bufferutil", 1, "ws-native");
@@ -162,26 +194,31 @@ export function checkTargets(summaries: readonly Summary[]): TargetCheck[] {
     const w = get("rtt-32", "wschan");
     const ws = get("rtt-32", "ws");
     const cpuOk =
-      w?.cpuUsPerMsg !== undefined && ws?.cpuUsPerMsg !== undefined && w.cpuUsPerMsg <= ws.cpuUsPerMsg;
-    const latOk =
-      w?.p50Us !== undefined &&
-      ws?.p50Us !== undefined &&
-      w.p50Us <= ws.p50Us * 1.05 &&
-      w.p99Us! <= ws.p99Us! * 1.05;
+      w?.cpuUsPerMsg !== undefined && ws?.cpuUsPerMsg !== undefined && w.cpuUsPerMsg <= ws.cpuUsPerMsg * 0.9;
     checks.push({
-      target: "round trip 32 B: CPU/RT ≤ ws, p50/p99 no worse",
+      target: "round trip 32 B: CPU/RT ≤ 0.9× ws",
       measured:
         `CPU ${num(w?.cpuUsPerMsg, 3)} vs ${num(ws?.cpuUsPerMsg, 3)} µs/RT; ` +
         `p50 ${num(w?.p50Us, 3)} vs ${num(ws?.p50Us, 3)} µs; p99 ${num(w?.p99Us, 3)} vs ${num(ws?.p99Us, 3)} µs`,
-      met: w === undefined || ws === undefined ? undefined : cpuOk && latOk,
+      met: w === undefined || ws === undefined ? undefined : cpuOk,
     });
   }
   {
     const w = get("idle-2000", "wschan");
+    const ws = get("idle-2000", "ws");
+    const x = ratio(w?.rssPerConnKiB, ws?.rssPerConnKiB);
     checks.push({
-      target: "idle connection ≤ 12 KiB RSS",
-      measured: `${num(w?.rssPerConnKiB, 3)} KiB/conn (ws ${num(get("idle-2000", "ws")?.rssPerConnKiB, 3)}, bare socket ${num(get("idle-2000", "raw")?.rssPerConnKiB, 3)})`,
-      met: w?.rssPerConnKiB === undefined ? undefined : w.rssPerConnKiB <= 12,
+      target: "idle connection RSS ≤ 0.75× ws",
+      measured: `${num(w?.rssPerConnKiB, 3)} KiB/conn = ${fmtX(x)} ws (ws ${num(ws?.rssPerConnKiB, 3)}, bare socket ${num(get("idle-2000", "raw")?.rssPerConnKiB, 3)})`,
+      met: x === undefined ? undefined : x <= 0.75,
+    });
+  }
+  {
+    const w = get("fair-flood-16", "wschan");
+    checks.push({
+      target: "flood of 16 B: a 1 ms timer fires within 5 ms at p99",
+      measured: `p99 ${num(w?.timerP99Ms, 3)} ms late (event-loop delay p99 ${num(w?.loopDelayP99Ms, 3)} ms; ws ${num(get("fair-flood-16", "ws")?.timerP99Ms, 3)} ms); 2nd connection at ${num(w?.secondShare, 2)} of the flood's rate`,
+      met: w?.timerP99Ms === undefined ? undefined : w.timerP99Ms + 1 <= 5,
     });
   }
   relative("recv-deflate", "receive deflate JSON ≥ 3× ws", 3, "ws");
@@ -204,6 +241,8 @@ export function num(value: number | undefined, digits = 3): string {
 
 export const CLIENT_LABELS: Readonly<Record<ClientName, string>> = {
   wschan: "wschan",
+  "wschan-batch": "wschan receiveBatch",
+  "wschan-iter": "wschan for await",
   ws: "ws (pure JS)",
   "ws-native": "ws + bufferutil",
   undici: "undici",
@@ -223,7 +262,11 @@ function scenarioOf(id: string): Scenario {
   return SCENARIOS.find((s) => s.id === id)!;
 }
 
-export function markdown(summaries: readonly Summary[], targets: readonly TargetCheck[]): string {
+export function markdown(
+  summaries: readonly Summary[],
+  targets: readonly TargetCheck[],
+  records: readonly RunRecord[] = [],
+): string {
   const out: string[] = [];
   const status = (s: Summary): string | undefined => {
     if (s.na !== undefined) return `n/a (${s.na})`;
@@ -310,8 +353,80 @@ export function markdown(summaries: readonly Summary[], targets: readonly Target
       ),
     );
   }
+  const many = records.filter((r) => scenarioOf(r.scenario).kind === "scale");
+  if (many.length > 0) {
+    out.push("\n### Many idle connections from one process (each round)\n");
+    out.push(
+      table(
+        [
+          "client",
+          "round",
+          "connections",
+          "open s",
+          "RSS KiB/conn",
+          "heap+ext KiB/conn",
+          "ping sweep ms",
+          "sweep CPU µs/conn",
+        ],
+        many.map((r) => {
+          const x = r.result.scale;
+          if (x === undefined)
+            return [
+              CLIENT_LABELS[r.client],
+              String(r.round + 1),
+              r.result.error?.split("\n")[0] ?? "failed",
+              "",
+              "",
+              "",
+              "",
+              "",
+            ];
+          return [
+            CLIENT_LABELS[r.client],
+            String(r.round + 1),
+            num(x.connections),
+            num((x.openMs ?? 0) / 1000),
+            num(x.rssPerConnKiB),
+            num(x.heapPerConnKiB),
+            num(x.sweepMs),
+            num(x.sweepCpuUsPerConn),
+          ];
+        }),
+      ),
+    );
+  }
+  const fair = summaries.filter((s) => scenarioOf(s.scenario).kind === "fair" && s.na === undefined);
+  if (fair.length > 0) {
+    out.push("\n### Fairness: one connection flooded with 16 B messages\n");
+    out.push(
+      table(
+        [
+          "scenario",
+          "client",
+          "flood msg/s",
+          "1 ms timer late p99 ms",
+          "late max ms",
+          "event-loop delay p99 ms",
+          "2nd connection's rate / flood's",
+        ],
+        fair.map((s) => {
+          const bad = status(s);
+          if (bad !== undefined) return ["flood 16 B", CLIENT_LABELS[s.client], bad, "", "", "", ""];
+          return [
+            "flood 16 B",
+            CLIENT_LABELS[s.client],
+            num(s.msgsPerSec),
+            num(s.timerP99Ms),
+            num(s.timerMaxMs),
+            num(s.loopDelayP99Ms),
+            num(s.secondShare),
+          ];
+        }),
+      ),
+    );
+  }
   if (targets.length > 0) {
-    out.push("\n### Targets of issue 4 (wschan)\n");
+    out.push("\n### Targets of issues 4 and 17 (wschan)\n");
     out.push(
       table(
         ["target", "", "measured"],
@@ -326,6 +441,8 @@ export function markdown(summaries: readonly Summary[], targets: readonly Target
 
 const COLORS: Readonly<Record<ClientName, string>> = {
   wschan: "#2563eb",
+  "wschan-batch": "#1e3a8a",
+  "wschan-iter": "#60a5fa",
   ws: "#9ca3af",
   "ws-native": "#4b5563",
   undici: "#d97706",
@@ -343,8 +460,10 @@ function escapeXml(text: string): string {
  * The raw-TCP ceiling is given as text, since it would dwarf the bars.
  */
 export function chart(summaries: readonly Summary[], subtitle: string): string {
-  const bars: ClientName[] = ["wschan", "ws", "ws-native", "undici"];
-  const scenarios = SCENARIOS.filter((s) => summaries.some((x) => x.scenario === s.id));
+  const bars: ClientName[] = ["wschan", "wschan-batch", "wschan-iter", "ws", "ws-native", "undici"];
+  const scenarios = SCENARIOS.filter(
+    (s) => s.kind !== "fair" && s.kind !== "scale" && summaries.some((x) => x.scenario === s.id),
+  );
   const width = 1200;
   const left = 250;
   const plot = 480;

@@ -9,7 +9,9 @@
 //   --quick              fewer messages and rounds
 //   --rounds N           rounds (default 5 full, 2 quick; idle connections: 3 full, 1 quick)
 //   --only a,b           scenario ids (see bench/protocol.ts), e.g. --only recv-bin-16,rtt-32
-//   --clients a,b        among wschan, ws, ws-native, undici, raw
+//   --clients a,b        among wschan, wschan-batch, wschan-iter, ws, ws-native, undici, raw
+//                        (wschan-batch and wschan-iter receive with receiveBatch()/tryReceive()
+//                        and `for await`; they run the receive scenarios only)
 //   --wschan PATH        benchmark another build of wschan (its dist/index.js); skips the build
 //   --label TEXT         how the report names that build (e.g. the commit it was built from)
 //   --no-build           use dist/ as it is
@@ -66,7 +68,7 @@ function parseArgs(argv: readonly string[]): Options {
   const rounds = Number(value("--rounds") ?? (quick ? 2 : 5));
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) fail("--rounds must be 1–50");
   const only = value("--only")?.split(",");
-  const scenarios = only === undefined ? SCENARIOS : SCENARIOS.filter((s) => only.includes(s.id));
+  const scenarios = only === undefined ? DEFAULT_SCENARIOS : SCENARIOS.filter((s) => only.includes(s.id));
   if (only !== undefined && scenarios.length !== only.length) {
     fail(`unknown scenario in --only; known: ${SCENARIOS.map((s) => s.id).join(", ")}`);
   }
@@ -89,6 +91,9 @@ function parseArgs(argv: readonly string[]): Options {
     label: value("--label"),
   };
 }
+
+/** Every scenario but the 20,000-connection one, which needs a raised fd limit: ask with --only. */
+const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => s.kind !== "scale");
 
 function fail(message: string): never {
   console.error(`bench: ${message}`);
@@ -137,9 +142,19 @@ interface Server {
 }
 
 function startServer(node: string, deflateCount: number): Promise<Server> {
-  const child = spawn(node, [join(buildDir, "server.js"), "--deflate-count", String(deflateCount)], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+  // The server holds one descriptor per connection too (the scale scenario): raise its limit as well.
+  const child = spawn(
+    "sh",
+    [
+      "-c",
+      'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"',
+      node,
+      join(buildDir, "server.js"),
+      "--deflate-count",
+      String(deflateCount),
+    ],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
   return new Promise((resolvePort, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error("the bench server did not start within 60 s")), 60_000);
@@ -158,7 +173,8 @@ const running = new Set<ChildProcess>();
 
 function runChild(spec: ChildSpec, round: number, options: Options): Promise<ChildResult> {
   const flags: string[] = [];
-  if (spec.scenario.startsWith("idle")) flags.push("--expose-gc");
+  const many = spec.scenario.startsWith("scale");
+  if (spec.scenario.startsWith("idle") || many) flags.push("--expose-gc");
   if (options.profile && spec.client !== "raw") {
     flags.push(
       "--cpu-prof",
@@ -174,10 +190,23 @@ function runChild(spec: ChildSpec, round: number, options: Options): Promise<Chi
     env.WS_NO_BUFFER_UTIL = "1";
     env.WS_NO_UTF_8_VALIDATE = "1";
   }
-  const child = spawn(options.node, [...flags, join(buildDir, "child.js"), JSON.stringify(spec)], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const args = [...flags, join(buildDir, "child.js"), JSON.stringify(spec)];
+  // Many connections need many descriptors: a child shell raises the soft limit to the hard one.
+  const child = many
+    ? spawn(
+        "sh",
+        [
+          "-c",
+          'ulimit -n "$(ulimit -Hn)"; BENCH_FD_LIMIT="$(ulimit -n)" exec "$0" "$@"',
+          options.node,
+          ...args,
+        ],
+        {
+          env,
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      )
+    : spawn(options.node, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   return new Promise((resolveResult) => {
     let stdout = "";
@@ -205,10 +234,15 @@ function runChild(spec: ChildSpec, round: number, options: Options): Promise<Chi
   });
 }
 
+function isVariant(client: ClientName): boolean {
+  return client === "wschan-batch" || client === "wschan-iter";
+}
+
 function describe(result: ChildResult): string {
   if (!result.ok) return `FAILED ${result.error?.split("\n")[0]}`;
   if (result.na !== undefined) return `n/a (${result.na})`;
   if (result.idle !== undefined) return `${result.idle.rssPerConnKiB.toFixed(1)} KiB RSS/conn`;
+  if (result.scale !== undefined) return JSON.stringify(result.scale);
   const cpu = (result.cpuUserMs ?? 0) + (result.cpuSystemMs ?? 0);
   const rate = result.count! / (result.elapsedMs! / 1000);
   const perMsg = (cpu * 1000) / result.count!;
@@ -263,8 +297,14 @@ async function main(): Promise<void> {
   });
 
   const records: RunRecord[] = [];
+  // The wschan receive variants differ from wschan only when receiving.
+  const runs = (s: Scenario, client: ClientName): boolean =>
+    s.kind === "recv" || s.kind === "fair" || !isVariant(client);
   const total = options.scenarios.reduce(
-    (n, s) => n + options.clients.length * (s.kind === "idle" ? options.idleRounds : options.rounds),
+    (n, s) =>
+      n +
+      options.clients.filter((c) => runs(s, c)).length *
+        (s.kind === "idle" ? options.idleRounds : options.rounds),
     0,
   );
   let done = 0;
@@ -274,6 +314,7 @@ async function main(): Promise<void> {
       // Rotate the order each round so that no client always runs right after another.
       const order = options.clients.map((_, i) => options.clients[(i + round) % options.clients.length]!);
       for (const client of order) {
+        if (!runs(scenario, client)) continue;
         const spec: ChildSpec = {
           client,
           scenario: scenario.id,
@@ -291,7 +332,8 @@ async function main(): Promise<void> {
   server.stop();
 
   const summaries = summarize(records, options.clients);
-  const targets = options.clients.includes("wschan") ? checkTargets(summaries) : [];
+  const nodeMajor = Number(/^v(\d+)/.exec(nodeVersion)?.[1] ?? 0);
+  const targets = options.clients.includes("wschan") ? checkTargets(summaries, nodeMajor) : [];
   const git = gitState();
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const meta = {
@@ -327,14 +369,14 @@ async function main(): Promise<void> {
   // Only a full run of everything refreshes the committed chart; its subtitle names the build.
   const complete =
     !options.quick &&
-    options.scenarios.length === SCENARIOS.length &&
+    options.scenarios.length === DEFAULT_SCENARIOS.length &&
     options.clients.length === CLIENT_NAMES.length;
   if (complete) {
     mkdirSync(join(root, "docs"), { recursive: true });
     copyFileSync(join(resultsDir, "chart.svg"), join(root, "docs", "bench.svg"));
   }
 
-  const table = markdown(summaries, targets);
+  const table = markdown(summaries, targets, records);
   writeFileSync(join(resultsDir, "latest.md"), table);
   const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(" ");
   process.stdout.write(

@@ -21,6 +21,7 @@ import {
   compressJsonMessages,
   DONE_PREFIX,
   JSON_POOL_SIZE,
+  LOOPBACK_HOSTS,
   OP_BINARY,
   OP_CLOSE,
   OP_TEXT,
@@ -33,6 +34,8 @@ const BLOCK_BYTES = 256 * 1024;
 const MAX_HEAD_BYTES = 16 * 1024;
 
 const noop = (): void => {};
+const OP_PING = 0x9;
+const OP_PONG = 0xa;
 
 // ---- frames the server sends ----
 
@@ -118,6 +121,12 @@ class FrameReader {
   private opcode = 0;
   private rsv1 = false;
 
+  /** A control frame's payload (at most 125 bytes), unmasked, and the frame's masking key. */
+  private control: number[] = [];
+  private readonly key = Buffer.alloc(4);
+  /** The payload of the last control frame, for onFrame to read (pings are answered with it). */
+  lastControl: Buffer = Buffer.alloc(0);
+
   constructor(private readonly onFrame: (fin: boolean, opcode: number, rsv1: boolean) => void) {}
 
   push(chunk: Buffer): void {
@@ -126,6 +135,10 @@ class FrameReader {
     while (pos < length) {
       if (this.skip > 0) {
         const n = Math.min(this.skip, length - pos);
+        if (this.opcode >= 0x8) {
+          for (let i = 0; i < n; i++) this.control.push(chunk[pos + i]! ^ this.key[this.control.length & 3]!);
+          if (this.skip === n) this.lastControl = Buffer.from(this.control);
+        }
         this.skip -= n;
         pos += n;
         if (this.skip === 0) this.onFrame(this.fin, this.opcode, this.rsv1);
@@ -156,7 +169,13 @@ class FrameReader {
     this.opcode = first & 0x0f;
     this.rsv1 = (first & 0x40) !== 0;
     this.skip = length;
-    if (length === 0) this.onFrame(this.fin, this.opcode, this.rsv1);
+    this.control = [];
+    const head = headerLength(bytes[at + 1]!);
+    if ((bytes[at + 1]! & 0x80) !== 0) bytes.copy(this.key, 0, at + head - 4, at + head);
+    if (length === 0) {
+      this.lastControl = Buffer.alloc(0);
+      this.onFrame(this.fin, this.opcode, this.rsv1);
+    }
   }
 }
 
@@ -299,6 +318,10 @@ function start(socket: net.Socket, request: Request, rest: Buffer): void {
       socket.end(serverFrame(OP_CLOSE, Buffer.from([0x03, 0xe8])));
       return;
     }
+    if (opcode === OP_PING) {
+      socket.write(serverFrame(OP_PONG, reader.lastControl));
+      return;
+    }
     if (opcode > 0x7) return;
     if (opcode !== 0) messageCompressed = rsv1;
     if (!fin) return;
@@ -378,8 +401,17 @@ async function main(): Promise<void> {
     console.error(`bench server: ${error.message}`);
     process.exit(1);
   });
-  server.listen({ host: "127.0.0.1", port: 0, backlog: 4096 }, () => {
+  server.listen({ host: "127.0.0.1", port: 0, backlog: 4096 }, async () => {
     const address = server.address() as net.AddressInfo;
+    // The same port on a few more loopback addresses: each destination address has its own range
+    // of source ports, so many connections do not exhaust one.
+    for (const host of LOOPBACK_HOSTS.slice(1)) {
+      const extra = net.createServer({ noDelay: true }, onConnection);
+      await new Promise<void>((resolve) => {
+        extra.once("error", () => resolve());
+        extra.listen({ host, port: address.port, backlog: 4096 }, () => resolve());
+      });
+    }
     process.stdout.write(`listening ${address.port}\n`);
   });
   // The runner closes stdin when it is done (or dies): stop then, never outlive it.

@@ -186,6 +186,35 @@ export class ChannelCore<T> {
     return this.isClosed ? DRAINED : NOTHING;
   }
 
+  // ---- issue 17: taking many values at once (receiveBatch) ----
+
+  /** Takes up to `max` buffered values, oldest first, in one array (empty when none is buffered). */
+  takeMany(max: number): T[] {
+    const items = this.items;
+    const available = items.length - this.head;
+    const count = Math.min(available, max);
+    if (count <= 0) return [];
+    let out: T[];
+    if (this.head === 0 && count === items.length) {
+      // Everything buffered: hand the array itself over and start a fresh one.
+      out = items;
+      this.items = [];
+    } else {
+      out = items.slice(this.head, this.head + count);
+      this.head += count;
+      if (this.head === items.length) {
+        items.length = 0;
+        this.head = 0;
+      }
+    }
+    if (this.isClosed && this.length === 0) this.releaseWaiters();
+    const onTake = this.onTake;
+    if (onTake !== undefined) for (let i = 0; i < count; i++) onTake();
+    return out;
+  }
+
+  // ---- end of issue 17 block ----
+
   /** Whether a receive would complete at once. */
   get ready(): boolean {
     this.refill?.();
@@ -279,6 +308,43 @@ export class Channel<T> implements AsyncIterable<T> {
       });
     });
   }
+
+  // ---- issue 17: receiving without a promise per message ----
+
+  /**
+   * Takes the next buffered value without waiting, as Go's `select` with a `default` case does:
+   * the value, or `undefined` when none is buffered (whether the channel is open or closed; a
+   * `receive()` tells which). No promise and no allocation.
+   */
+  tryReceive(): T | undefined {
+    const value = this.#core.take();
+    return value === NOTHING || value === DRAINED ? undefined : value;
+  }
+
+  /**
+   * Waits until at least one value is buffered, then takes every buffered value, at most `max`
+   * (default: all), oldest first: one promise per batch rather than one per value. Resolves with
+   * an empty array once the channel is closed and drained.
+   */
+  receiveBatch(max = Number.POSITIVE_INFINITY): Promise<T[]> {
+    if (!(max >= 1)) return Promise.reject(invalid("receiveBatch: max must be at least 1"));
+    const core = this.#core;
+    const batch = core.takeMany(max);
+    if (batch.length > 0 || core.closed) return Promise.resolve(batch);
+    const woken = new Promise<boolean>((resolve) => {
+      core.wait({
+        deliver(_value, ok) {
+          resolve(ok);
+          // Leave the value buffered: it is collected a microtask later, with whatever follows
+          // it in the same read, as one batch rather than a wake-up per value.
+          return !ok;
+        },
+      });
+    });
+    return woken.then((ok) => (ok ? this.receiveBatch(max) : []));
+  }
+
+  // ---- end of issue 17 block ----
 
   /** This channel as an arm of `select`. */
   case_receive(): ReceiveCase<T> {

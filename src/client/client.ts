@@ -15,6 +15,7 @@ import type {
   Message,
 } from "../protocol/types.js";
 import { diagnostics } from "./diagnostics.js";
+import { type DirectSink, directReader } from "./direct-read.js";
 
 export type { CloseInfo, Message } from "../protocol/types.js";
 
@@ -32,6 +33,17 @@ const TCP_END_TIMEOUT_MS = 1000;
 const TERMINAL_GRACE_MS = 1000;
 /** Ping timeout when no read_timeout is set. */
 const DEFAULT_PING_TIMEOUT_MS = 30_000;
+/**
+ * Fairness (issue 17): reading yields to the event loop (setImmediate) once this much work was
+ * done since it last did, so that a flood on one connection leaves timers and other connections
+ * their turn. Work is an estimate in bytes-equivalents: each byte read counts 1 and each message
+ * delivered MESSAGE_WORK, since small messages cost far more per byte than large ones. About
+ * 2,000 messages of 16 B, or 1 MiB of large ones, go by between turns (about 1 ms of work).
+ */
+const WORK_PER_TURN = 1024 * 1024;
+const MESSAGE_WORK = 512;
+
+const RESOLVED = Promise.resolve();
 
 /** @internal Data a negotiated connection starts with. */
 export interface ClientInit {
@@ -107,7 +119,7 @@ function engineConfig(init: ClientInit): EngineConfig {
  * under way at a time), keeps the one real timer the engine asks for, runs compression jobs,
  * and turns outcomes into the public promises and channel. It decides nothing the RFC decides.
  */
-class Wire implements EngineHost<Pending> {
+class Wire implements EngineHost<Pending>, DirectSink {
   readonly engine: Engine<Pending>;
   readonly inbox = new ChannelCore<Message>();
   readonly #stream: Duplex;
@@ -118,6 +130,13 @@ class Wire implements EngineHost<Pending> {
   #writing = false;
   #closeWaiters: Pending[] = [];
   #resolveClosed: (info: CloseInfo) => void;
+  /** Whether the engine takes bytes (false while the application leaves its channel full). */
+  #wanted = true;
+  /** Whether the stream is paused by us: for the engine, or while the event loop takes a turn. */
+  #streamPaused = false;
+  #yielding = false;
+  /** Work done since reading last yielded to the event loop (see WORK_PER_TURN). */
+  #work = 0;
 
   /** The public object, for diagnostics subscribers to tell connections apart. */
   readonly client: Client;
@@ -129,7 +148,10 @@ class Wire implements EngineHost<Pending> {
     this.engine = new Engine(this, engineConfig(init), Date.now());
     this.inbox.onTake = () => this.engine.taken();
     const stream = init.socket;
-    stream.on("data", (chunk: Buffer) => this.engine.receiveData(chunk, Date.now()));
+    stream.on("data", (chunk: Buffer) => this.#data(chunk));
+    const direct = directReader(stream);
+    // The wire is the sink itself: methods, not two closures per connection.
+    if (direct !== undefined) direct.sink = this;
     stream.on("end", () => this.engine.receiveEnd());
     stream.on("error", (error: Error) => this.engine.transportError(error));
     stream.on("close", () => this.engine.transportClosed());
@@ -154,6 +176,9 @@ class Wire implements EngineHost<Pending> {
         compressedSize: wireSize,
       });
     }
+    this.#work += MESSAGE_WORK;
+    // A flood: stop mid-chunk and let the event loop turn before going on.
+    if (this.#work >= WORK_PER_TURN && !this.#yielding) this.#yield();
     const inbox = this.inbox;
     const before = inbox.length;
     inbox.send(message);
@@ -184,12 +209,17 @@ class Wire implements EngineHost<Pending> {
 
   reading(on: boolean): void {
     if (this.engine.state === "CLOSED") return;
-    if (on) this.#stream.resume();
-    else this.#stream.pause();
+    this.#wanted = on;
+    // Stopping is lazy: the engine keeps the rest of the chunk it stopped in, and the stream is
+    // paused only if more bytes arrive before it goes on (see #data). A reader that keeps up
+    // makes the engine stop and go on every channel_capacity messages; pausing and resuming the
+    // stream each time would cost more than the messages.
+    if (on) this.#flow();
   }
 
   resumeSoon(): void {
-    queueMicrotask(() => this.engine.resume(Date.now()));
+    // A promise reaction rather than queueMicrotask, which makes an async resource per call.
+    RESOLVED.then(() => this.engine.resume(Date.now()));
   }
 
   job(job: CodecJob): void {
@@ -244,6 +274,59 @@ class Wire implements EngineHost<Pending> {
 
   ended(): void {
     this.inbox.close();
+  }
+
+  // ---- reading ----
+
+  #data(chunk: Buffer): void {
+    this.#work += chunk.length;
+    this.engine.receiveData(chunk, Date.now());
+    this.#afterRead();
+  }
+
+  // ---- DirectSink (direct-read.ts): large frames read straight into their message ----
+
+  target(): Buffer | undefined {
+    return this.engine.readTarget();
+  }
+
+  landed(count: number): boolean {
+    this.#work += count;
+    this.engine.receivedInto(count, Date.now());
+    return this.#afterRead();
+  }
+
+  /** After a read: yields when the turn's work is done, or pauses when the engine holds; false when paused. */
+  #afterRead(): boolean {
+    if (this.#work >= WORK_PER_TURN && !this.#yielding) this.#yield();
+    else if (this.#yielding || !this.#wanted) this.#pauseStream();
+    return !this.#streamPaused;
+  }
+
+  /** Lets timers and other connections run before reading on (issue 17, fairness). */
+  #yield(): void {
+    this.#yielding = true;
+    this.engine.hold();
+    this.#pauseStream();
+    setImmediate(() => {
+      this.#yielding = false;
+      this.#work = 0;
+      this.engine.release(Date.now());
+      this.#flow();
+    });
+  }
+
+  #pauseStream(): void {
+    if (this.#streamPaused) return;
+    this.#streamPaused = true;
+    this.#stream.pause();
+  }
+
+  /** Lets the stream flow again unless the engine or a yield holds it. */
+  #flow(): void {
+    if (!this.#streamPaused || !this.#wanted || this.#yielding || this.engine.state === "CLOSED") return;
+    this.#streamPaused = false;
+    this.#stream.resume();
   }
 
   // ---- writing ----

@@ -12,6 +12,7 @@ import { type Environment, proxyFromEnv } from "../routes/env-proxy.js";
 import { interleave } from "../routes/eyeballs.js";
 import { authority, type ProxyTarget, parseProxy } from "../routes/proxy.js";
 import type { DialDeadline } from "./deadline.js";
+import { connectDirect } from "./direct-read.js";
 import { onceEvent, secure, secureContext } from "./tls.js";
 import { httpTunnel, socksTunnel } from "./tunnel.js";
 
@@ -158,7 +159,8 @@ async function open(
     }
     case "direct": {
       const addresses = await resolve(target.host, request);
-      return connectAny(target.host, addresses, target.port, request);
+      // Issue 17: a plain ws: socket of our own reads large frames straight into their message.
+      return connectAny(target.host, addresses, target.port, request, !target.secure);
     }
     case "proxy":
       return viaProxy(request, route.proxy, proxyContext, options);
@@ -251,6 +253,7 @@ function connectAny(
   addresses: readonly LookupAddress[],
   port: number,
   request: DialRequest,
+  direct = false,
 ): Promise<net.Socket> {
   const { layers, deadline, io, options } = request;
   const order = interleave(addresses);
@@ -285,7 +288,9 @@ function connectAny(
       }
       const socket = deadline.track(
         io.connect?.(address, port) ??
-          net.connect(prototypeless({ host: address, port, noDelay: true, allowHalfOpen: true })),
+          (direct ? connectDirect : net.connect)(
+            prototypeless({ host: address, port, noDelay: true, allowHalfOpen: true }),
+          ),
       );
       live.add(socket);
       onceEvent(socket, "connect").then(

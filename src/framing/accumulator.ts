@@ -57,6 +57,32 @@ export class Accumulator {
     this.used += count;
   }
 
+  // ---- issue 17: reading straight into the message ----
+
+  /**
+   * The free memory after the bytes held, for a payload expected to reach `expected` bytes in
+   * all, growing first under the same rule as `appendTowards` (at most GROWTH_FACTOR times what
+   * has arrived, at least GROWTH_FLOOR, never past `limit`). The socket reads into it; `commit`
+   * then counts what it read.
+   */
+  room(expected: number, limit: number): Buffer {
+    const used = this.used;
+    const allowed = Math.min(limit, expected, Math.max(used * GROWTH_FACTOR, GROWTH_FLOOR));
+    if (allowed > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(allowed);
+      this.buffer.copy(grown, 0, 0, used);
+      this.buffer = grown;
+    }
+    return this.buffer.subarray(used);
+  }
+
+  /** Counts `count` bytes written into the memory `room` returned. */
+  commit(count: number): void {
+    this.used += count;
+  }
+
+  // ---- end of issue 17 block ----
+
   /** Hands the bytes over; the accumulator starts afresh, so the result is never overwritten. */
   take(): Buffer {
     const out = this.used === this.buffer.length ? this.buffer : this.buffer.subarray(0, this.used);

@@ -86,6 +86,8 @@ export class FrameParser {
   private controlHave = 0;
 
   private paused = false;
+  /** The memory handed out by `directTarget` for the next read, until `landed`. */
+  private direct: Buffer | undefined;
   /** The chunk being parsed when `pause` took effect, and where in it parsing stopped. */
   private held: Buffer = EMPTY;
   private heldAt = 0;
@@ -139,6 +141,49 @@ export class FrameParser {
     // The chunk and an offset rather than a view: pausing and resuming allocate nothing.
     this.parse(held, this.heldAt);
   }
+
+  // ---- issue 17: reading large payloads straight into their message ----
+
+  /**
+   * Where the next bytes from the transport may be read directly: the memory of the message
+   * being assembled, sized to at most the rest of the current data frame (so a read cannot
+   * take bytes of the next frame). Undefined unless a data frame's payload is under way, at
+   * least `minimum` bytes of it are still to come, and nothing is held or paused. The caller
+   * must report what it read with `landed` before pushing anything else.
+   */
+  directTarget(minimum: number): Buffer | undefined {
+    this.direct = undefined;
+    if (this.state !== PAYLOAD || this.opcode >= 0x8 || this.paused || this.held.length > 0) return undefined;
+    if (this.remaining < minimum) return undefined;
+    const limit = this.compressed ? this.maxCompressedSize : this.maxMessageSize;
+    const room = this.assembly.room(this.assembly.length + this.remaining, limit);
+    if (room.length < minimum) return undefined;
+    this.direct = room.length > this.remaining ? room.subarray(0, this.remaining) : room;
+    return this.direct;
+  }
+
+  /** `count` bytes were read into the memory `directTarget` gave: they are the payload's next bytes. */
+  landed(count: number): void {
+    const view = this.direct;
+    this.direct = undefined;
+    if (this.state !== PAYLOAD || view === undefined || count > view.length) return;
+    if (this.streamText) {
+      this.utf8 ??= new Utf8Validator();
+      if (!this.utf8.push(view, 0, count)) {
+        this.fail("INVALID_UTF8", "text message is not valid UTF-8");
+        return;
+      }
+    }
+    this.assembly.commit(count);
+    this.partial = true;
+    this.remaining -= count;
+    if (this.remaining === 0) {
+      this.state = HEADER;
+      if (this.fin) this.endMessage(this.assembly.take(), false);
+    }
+  }
+
+  // ---- end of issue 17 block ----
 
   push(chunk: Buffer): void {
     if (this.paused || this.held.length > 0) {

@@ -28,6 +28,12 @@ export const CLOSING_HEADROOM = 64;
 export const KEEPALIVE_PAYLOAD = Buffer.from("wschan keep-alive");
 
 const NEVER = Number.POSITIVE_INFINITY;
+/**
+ * A frame with less than this still to come is read the ordinary way (see `readTarget`): a
+ * direct read stops at the end of its frame, so for a short rest it would cost a system call
+ * more than the copy it saves.
+ */
+const DIRECT_READ_MIN = 64 * 1024;
 
 /** A message waiting for asynchronous (de)compression, kept in line so order is preserved. */
 interface Slot<V> {
@@ -103,6 +109,8 @@ export class Engine<T> {
   #paused = false;
   /** Whether the host was told to stop the transport's reading. */
   #readingOff = false;
+  /** Reading is held by the host for a turn of its event loop (see `hold`). */
+  #held = false;
 
   #inflater: MessageInflater | undefined;
   #deflater: MessageDeflater | undefined;
@@ -113,9 +121,9 @@ export class Engine<T> {
   #outboundBytes = 0;
 
   /** Opcodes of messages being compressed in the thread pool, by their job's promise. */
-  readonly #pendingOpcodes = new WeakMap<Promise<Buffer>, number>();
+  #pendingOpcodes: WeakMap<Promise<Buffer>, number> | undefined;
   /** Whether messages being compressed there are text, and their size before compression. */
-  readonly #pendingSends = new WeakMap<Promise<Buffer>, { text: boolean; size: number }>();
+  #pendingSends: WeakMap<Promise<Buffer>, { text: boolean; size: number }> | undefined;
 
   #pings: PendingPing<T>[] = [];
   readonly #counters = new Counters();
@@ -300,7 +308,7 @@ export class Engine<T> {
     counters.messagesOut++;
     counters.payloadBytesOut += size;
     const text = typeof data === "string" ? type !== BINARY : type === TEXT;
-    if (frame instanceof Promise) this.#pendingSends.set(frame, { text, size });
+    if (frame instanceof Promise) (this.#pendingSends ??= new WeakMap()).set(frame, { text, size });
     else this.#sent(text, size, frame);
     this.#queueInOrder(frame, token, size, now);
   }
@@ -365,9 +373,52 @@ export class Engine<T> {
     }
   }
 
+  // ---- issue 17: fairness ----
+
+  /**
+   * Stops delivering after the current message, keeping the rest of the chunk as bytes, until
+   * `release`: the host lets its event loop turn in between (a flood must not hold it). Bounds and
+   * deadlines are unaffected; only the pace changes.
+   */
+  hold(): void {
+    if (this.#state === "CLOSED") return;
+    this.#held = true;
+    this.#parser.pause();
+  }
+
+  /** Ends a `hold`: goes on with what was kept, unless the application's channel is full. */
+  release(now: number): void {
+    if (!this.#held) return;
+    this.#held = false;
+    this.resume(now);
+  }
+
+  /**
+   * Memory the transport may read the next bytes straight into (the rest of a large frame, in
+   * its message's buffer), or undefined for an ordinary read. Report the read with `receivedInto`.
+   */
+  readTarget(): Buffer | undefined {
+    if (this.#paused || this.#held || this.#state === "CLOSED") return undefined;
+    return this.#parser.directTarget(DIRECT_READ_MIN);
+  }
+
+  /** `count` bytes were read into the memory `readTarget` gave. */
+  receivedInto(count: number, now: number): void {
+    if (this.#state === "CLOSED") return;
+    this.#lastRead = now;
+    this.#counters.bytesIn += count;
+    try {
+      this.#parser.landed(count);
+    } catch (error) {
+      this.#failOurs("INTERNAL_ERROR", `receiving failed: ${(error as Error).message}`, error);
+    }
+  }
+
+  // ---- end of issue 17 block ----
+
   /** Goes on reading after `taken` made room: parses what was held, then lets the transport flow. */
   resume(now: number): void {
-    if (this.#paused || this.#state === "CLOSED") return;
+    if (this.#paused || this.#held || this.#state === "CLOSED") return;
     this.#lastRead = now;
     try {
       this.#parser.resume();
@@ -736,6 +787,7 @@ export class Engine<T> {
     const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     const result = this.#deflater.deflate(input);
     if (result instanceof Promise) {
+      this.#pendingOpcodes ??= new WeakMap();
       this.#pendingOpcodes.set(result, opcode);
       return result;
     }
@@ -743,9 +795,9 @@ export class Engine<T> {
   }
 
   #deflated(job: CodecJob, payload: Buffer): Buffer {
-    const opcode = this.#pendingOpcodes.get(job.work) ?? OP_BINARY;
+    const opcode = this.#pendingOpcodes?.get(job.work) ?? OP_BINARY;
     const frame = encodeFrame({ opcode, rsv1: true }, payload, this.#masks.bytes, this.#masks.next());
-    const send = this.#pendingSends.get(job.work);
+    const send = this.#pendingSends?.get(job.work);
     if (send !== undefined) this.#sent(send.text, send.size, frame);
     return frame;
   }

@@ -1,6 +1,9 @@
+/** An empty ring, shared until the first push: an idle connection holds no ring of its own. */
+const NONE = new Float64Array(0);
+
 /** A FIFO of numbers on a growable ring: no allocation per item in a steady stream. */
 export class NumberQueue {
-  private ring = new Float64Array(16);
+  private ring = NONE;
   private head = 0;
   private count = 0;
 
@@ -10,7 +13,7 @@ export class NumberQueue {
 
   push(value: number): void {
     if (this.count === this.ring.length) {
-      const grown = new Float64Array(this.ring.length * 2);
+      const grown = new Float64Array(Math.max(16, this.ring.length * 2));
       for (let i = 0; i < this.count; i++) grown[i] = this.ring[(this.head + i) % this.ring.length]!;
       this.ring = grown;
       this.head = 0;
