@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import { buildOffer, parseAgreement } from "../deflate/index.js";
-import { failure, invalid } from "../errors/errors.js";
+import { failure } from "../errors/errors.js";
 import { buildRequest, generateKey, type ParsedResponse, validateResponse } from "../handshake/index.js";
 import { type ConnectOptions, type ResolvedOptions, resolveOptions } from "../options/options.js";
 import { prototypeless } from "../options/own.js";

@@ -1,4 +1,3 @@
-import * as net from "node:net";
 import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
 import { failure, WebSocketError } from "../errors/errors.js";

@@ -308,8 +308,12 @@ export class Engine<T> {
     counters.messagesOut++;
     counters.payloadBytesOut += size;
     const text = typeof data === "string" ? type !== BINARY : type === TEXT;
-    if (frame instanceof Promise) (this.#pendingSends ??= new WeakMap()).set(frame, { text, size });
-    else this.#sent(text, size, frame);
+    if (frame instanceof Promise) {
+      this.#pendingSends ??= new WeakMap();
+      this.#pendingSends.set(frame, { text, size });
+    } else {
+      this.#sent(text, size, frame);
+    }
     this.#queueInOrder(frame, token, size, now);
   }
 

@@ -33,5 +33,7 @@ t.test("the TypeDoc API reference builds without warnings", async (t) => {
   t.notMatch(output, /warning|error/i, "and prints no warning or error");
   if (status !== 0) t.comment(output);
   t.ok(existsSync(join(out, "index.html")), "index.html was written");
-  t.ok(existsSync(join(out, "functions/chan.html")), "the reference has a page for chan()");
+  t.ok(existsSync(join(out, "functions/index.chan.html")), "the reference has a page for chan()");
+  t.ok(existsSync(join(out, "classes/web.WebSocket.html")), "and for wschan/web's WebSocket");
+  t.ok(existsSync(join(out, "classes/testing.TestServer.html")), "and for wschan/testing's TestServer");
 });

@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
-import { failure, invalid, type WebSocketError } from "../../errors/errors.js";
+import { failure, type WebSocketError } from "../../errors/errors.js";
 import type { ResolvedOptions } from "../../options/options.js";
 import { tlsConnectOptions } from "../../options/tls.js";
 import type { Target } from "../../options/url.js";
