@@ -4,13 +4,18 @@
 // nanoseconds per message, best of three runs after a warm-up; steadier than the socket
 // benchmark on a loaded machine, since no other process's traffic shares the measurement.
 //
-//   npx tsx bench/receive-paths.ts [--size 16] [--messages 3000000] [--capacity 32]
+//   npx tsx bench/receive-paths.ts [--size 16] [--messages 3000000] [--capacity 32] [--observed]
+//
+// --observed subscribes to every diagnostics channel (doing nothing with the events), to show
+// what a subscriber costs; without it nobody listens, as in most programs.
 
+import { subscribe } from "node:diagnostics_channel";
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Duplex } from "node:stream";
 import { Client } from "../src/client/client.js";
+import { DIAGNOSTICS_CHANNELS } from "../src/client/diagnostics.js";
 import { resolveOptions } from "../src/options/options.js";
 
 const require = createRequire(import.meta.url);
@@ -23,6 +28,9 @@ function arg(name: string, fallback: number): number {
 const size = arg("--size", 16);
 const messages = arg("--messages", size > 1024 ? 300_000 : 3_000_000);
 const capacity = arg("--capacity", 32);
+if (process.argv.includes("--observed")) {
+  for (const name of DIAGNOSTICS_CHANNELS) subscribe(name, () => {});
+}
 
 function frame(length: number): Buffer {
   const head = length < 126 ? 2 : length < 65536 ? 4 : 10;
