@@ -1,34 +1,12 @@
 import * as nodeTls from "node:tls";
 import t from "tap";
-import { WebSocketError } from "../../src/errors/errors.js";
 import { MAX_DURATION_MS } from "../../src/options/duration.js";
 import { resolveOptions } from "../../src/options/options.js";
 import { tlsConnectOptions } from "../../src/options/tls.js";
 import { parseTarget } from "../../src/options/url.js";
+import { polluted, thrown } from "../helpers/pollution.js";
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-
-/** The WebSocketError `fn` throws; throws (failing the test) when it throws nothing or something else. */
-function thrown(fn: () => unknown): WebSocketError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof WebSocketError) return error;
-    throw new Error(`threw ${String(error)} rather than a WebSocketError`);
-  }
-  throw new Error("did not throw");
-}
-
-/** Runs `fn` with `fields` set on Object.prototype, always removing them afterwards. */
-function polluted<T>(fields: Record<string, unknown>, fn: () => T): T {
-  const proto = Object.prototype as Record<string, unknown>;
-  for (const [key, value] of Object.entries(fields)) proto[key] = value;
-  try {
-    return fn();
-  } finally {
-    for (const key of Object.keys(fields)) delete proto[key];
-  }
-}
 
 t.test("the resolved options are a frozen record with no prototype", async (t) => {
   const resolved = resolveOptions({ headers: { "X-A": "1" }, protocols: ["chat"], tls: { ca: PEM } });

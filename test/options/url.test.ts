@@ -1,16 +1,6 @@
 import t from "tap";
-import { WebSocketError } from "../../src/errors/errors.js";
 import { describeUrl, parseTarget, shownUrl } from "../../src/options/url.js";
-
-function thrown(fn: () => unknown): WebSocketError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof WebSocketError) return error;
-    throw new Error(`threw ${String(error)} rather than a WebSocketError`);
-  }
-  throw new Error("did not throw");
-}
+import { thrown } from "../helpers/pollution.js";
 
 t.test("shownUrl drops user:pass@ and keeps the rest", async (t) => {
   t.equal(
