@@ -5,7 +5,6 @@ import type { WebSocketError } from "../errors/errors.js";
 import type { ResolvedOptions } from "../options/options.js";
 import { type CloseCode, COMPRESSION, type SendType } from "../protocol/constants.js";
 import { Engine } from "../protocol/engine.js";
-import type { Batch } from "../protocol/outbox.js";
 import type {
   CloseInfo,
   CodecJob,
@@ -127,6 +126,7 @@ class Wire implements EngineHost<Pending>, DirectSink {
   #immediate: NodeJS.Immediate | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #flushScheduled = false;
+  /** Whether the stream is backed up: writing waits for 'drain'. */
   #writing = false;
   #closeWaiters: Pending[] = [];
   #resolveClosed: (info: CloseInfo) => void;
@@ -331,16 +331,31 @@ class Wire implements EngineHost<Pending>, DirectSink {
 
   // ---- writing ----
 
+  /**
+   * Writes what the engine has while the stream takes it without backing up; once a write says
+   * the stream is full, waits for 'drain'. Each write completes, in order, with its own callback.
+   */
   #flush(): void {
     this.#flushScheduled = false;
-    const batch = this.engine.takeOutput();
-    if (batch === undefined) return;
-    this.#writing = true;
-    this.#stream.write(batch.data, (error?: Error | null) => this.#written(batch, error));
+    const stream = this.#stream;
+    while (!this.#writing) {
+      const batch = this.engine.takeOutput();
+      if (batch === undefined) return;
+      if (!stream.write(batch.data, this.#onWritten)) {
+        this.#writing = true;
+        stream.once("drain", this.#onDrain);
+      }
+    }
   }
 
-  #written(_batch: Batch<Pending>, error: Error | null | undefined): void {
+  readonly #onDrain = (): void => {
     this.#writing = false;
+    this.#flush();
+  };
+
+  readonly #onWritten = (error?: Error | null): void => this.#written(error);
+
+  #written(error: Error | null | undefined): void {
     // Node reports a write that libuv cancelled because the socket was reset with no error at
     // all; a stream already destroyed when the callback runs did not take the bytes.
     if (error == null && this.#stream.destroyed) error = new Error("the connection was reset during a write");

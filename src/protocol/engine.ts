@@ -441,13 +441,16 @@ export class Engine<T> {
 
   // ---- inputs: writing and time ----
 
-  /** The next write for the transport, or undefined when nothing waits or a write is under way. */
+  /**
+   * The next write for the transport, or undefined when nothing waits. The host takes writes while
+   * its transport accepts them; each completes, in order, with `written`.
+   */
   takeOutput(): Batch<T> | undefined {
     if (this.#state === "CLOSED") return undefined;
     return this.#outbox.take();
   }
 
-  /** The write under way completed (error undefined) or failed. */
+  /** The oldest write under way completed (error undefined) or failed. */
   written(error: Error | undefined): void {
     if (error !== undefined) {
       this.transportError(error);
@@ -456,7 +459,7 @@ export class Engine<T> {
     this.#counters.bytesOut += this.#outbox.inFlight?.data.length ?? 0;
     for (const token of this.#outbox.written()) if (token !== undefined) this.#host.settle(token, undefined);
     if (this.#outbox.waiting) this.#host.output();
-    else if (this.#endWhenWritten) {
+    else if (this.#endWhenWritten && this.#outbox.inFlight === undefined) {
       this.#endWhenWritten = false;
       this.#host.shutdown("end");
     }
@@ -863,19 +866,19 @@ export class Engine<T> {
     const frame = encodeFrame({ opcode: OP_PONG }, payload, this.#masks.bytes, this.#masks.next());
     const idle = !this.#outbox.waiting && this.#outbox.inFlight === undefined;
     this.#outbox.pushPong(frame, this.#lastRead);
-    if (idle) this.#wrote(this.#lastRead);
+    this.#wrote(idle, this.#lastRead);
   }
 
   #push(frame: Buffer, token: T | undefined, now: number): void {
     const idle = !this.#outbox.waiting && this.#outbox.inFlight === undefined;
     this.#outbox.push(frame, token, now);
-    if (idle) this.#wrote(now);
+    this.#wrote(idle, now);
   }
 
-  /** The outbox went from empty to not: the host should write, and the write deadline starts. */
-  #wrote(now: number): void {
+  /** A frame was queued: the host should write; from an idle outbox the write deadline starts. */
+  #wrote(idle: boolean, now: number): void {
     const timeout = this.#config.writeTimeout;
-    if (timeout > 0) this.#arm(now + timeout);
+    if (idle && timeout > 0) this.#arm(now + timeout);
     this.#host.output();
   }
 

@@ -33,11 +33,13 @@ export class Outbox<T> {
   private queuedBytes = 0;
   /** Indexes (into `frames`) of the pongs not yet handed out, oldest first. */
   private pongs: number[] = [];
-  private flight: Batch<T> | undefined;
+  /** Writes handed to the transport and not yet completed, oldest first. */
+  private flights: Batch<T>[] = [];
+  private flightBytes = 0;
 
   /** Bytes queued and under way. */
   get bytes(): number {
-    return this.queuedBytes + (this.flight?.data.length ?? 0);
+    return this.queuedBytes + this.flightBytes;
   }
 
   /** Whether frames wait to be handed out. */
@@ -45,13 +47,14 @@ export class Outbox<T> {
     return this.head < this.frames.length;
   }
 
+  /** The oldest write under way, if any. */
   get inFlight(): Batch<T> | undefined {
-    return this.flight;
+    return this.flights[0];
   }
 
   /** When the oldest frame not yet written was queued; undefined when none. */
   get oldest(): number | undefined {
-    return this.flight?.since ?? (this.waiting ? this.times[this.head] : undefined);
+    return this.flights[0]?.since ?? (this.waiting ? this.times[this.head] : undefined);
   }
 
   push(frame: Buffer, token: T | undefined, now: number): void {
@@ -79,9 +82,12 @@ export class Outbox<T> {
     return this.pongs.length;
   }
 
-  /** Hands out the next write: small frames joined up to COALESCE_BYTES, or one large frame. */
+  /**
+   * Hands out the next write: small frames joined up to COALESCE_BYTES, or one large frame. Several
+   * may be under way (the transport says when it has taken enough); they complete in order.
+   */
   take(): Batch<T> | undefined {
-    if (this.flight !== undefined || !this.waiting) return undefined;
+    if (!this.waiting) return undefined;
     const frames = this.frames;
     const start = this.head;
     let end = start + 1;
@@ -105,15 +111,17 @@ export class Outbox<T> {
     }
     this.queuedBytes -= total;
     const data = taken.length === 1 ? taken[0]! : Buffer.concat(taken, total);
-    this.flight = { data, frames: taken, tokens, since };
-    return this.flight;
+    const flight = { data, frames: taken, tokens, since };
+    this.flights.push(flight);
+    this.flightBytes += data.length;
+    return flight;
   }
 
-  /** The write under way completed: its tokens, for the caller to settle. */
+  /** The oldest write under way completed: its tokens, for the caller to settle. */
   written(): readonly (T | undefined)[] {
-    const flight = this.flight;
+    const flight = this.flights.shift();
     if (flight === undefined) return [];
-    this.flight = undefined;
+    this.flightBytes -= flight.data.length;
     // The transport is done with these bytes. A large frame's memory is ours alone (never shown
     // to the application), so later large frames may reuse it.
     for (const frame of flight.frames) {
@@ -125,8 +133,9 @@ export class Outbox<T> {
 
   /** Empties the outbox: the tokens of everything unwritten, the write under way first. */
   drain(): (T | undefined)[] {
-    const tokens = [...(this.flight?.tokens ?? []), ...this.tokens.slice(this.head)];
-    this.flight = undefined;
+    const tokens = [...this.flights.flatMap((f) => f.tokens), ...this.tokens.slice(this.head)];
+    this.flights = [];
+    this.flightBytes = 0;
     this.frames = [];
     this.tokens = [];
     this.times = [];
