@@ -1,23 +1,12 @@
 import t from "tap";
-import { type CliOptions, parseArgs, parseClose, parseSize } from "../../src/cli/args.js";
+import { parseArgs, parseClose, parseSize } from "../../src/cli/args.js";
 import { EXIT, exitCodeForClose, exitCodeForError } from "../../src/cli/exit.js";
 import { formatError, formatMessage, jsonEvent } from "../../src/cli/format.js";
 import { helpText } from "../../src/cli/help.js";
 import { WebSocketError } from "../../src/errors/errors.js";
+import { options, usageError } from "../helpers/cli-args.js";
 
 const URL = "ws://127.0.0.1:8080/";
-
-function options(argv: string[]): CliOptions {
-  const result = parseArgs(argv);
-  if (result.kind !== "run") throw new Error(`expected options, got ${JSON.stringify(result)}`);
-  return result.options;
-}
-
-function usageError(argv: string[]): string {
-  const result = parseArgs(argv);
-  if (result.kind !== "error") throw new Error(`expected a usage error, got ${JSON.stringify(result)}`);
-  return result.message;
-}
 
 t.test("a bare URL gives the defaults", async (t) => {
   t.same(options([URL]), {

@@ -1,7 +1,6 @@
 // The pure pieces of the CLI's output and interactive commands: escaping, binary marking, slash
 // commands, exit codes from error ids, and the flags added for wscat and websocat users.
 import t from "tap";
-import { type CliOptions, parseArgs } from "../../src/cli/args.js";
 import { parseCommand } from "../../src/cli/commands.js";
 import { escapeJson, escapeText } from "../../src/cli/escape.js";
 import { EXIT, exitCodeForClose, exitCodeForError } from "../../src/cli/exit.js";
@@ -11,20 +10,9 @@ import { helpText } from "../../src/cli/help.js";
 import { historyPath } from "../../src/cli/history.js";
 import { wantsColor } from "../../src/cli/style.js";
 import { failure, WebSocketError } from "../../src/errors/errors.js";
+import { options, usageError } from "../helpers/cli-args.js";
 
 const URL = "ws://127.0.0.1:8080/";
-
-function options(argv: string[]): CliOptions {
-  const result = parseArgs(argv);
-  if (result.kind !== "run") throw new Error(`expected options, got ${JSON.stringify(result)}`);
-  return result.options;
-}
-
-function usageError(argv: string[]): string {
-  const result = parseArgs(argv);
-  if (result.kind !== "error") throw new Error(`expected a usage error, got ${JSON.stringify(result)}`);
-  return result.message;
-}
 
 t.test("escapeText: controls, DEL, C1, separators and bidi controls become escapes", async (t) => {
   t.equal(escapeText("plain text, ünïcode ✓, tab\tstays"), "plain text, ünïcode ✓, tab\tstays");
