@@ -7,8 +7,8 @@ export const GROWTH_FLOOR = 64 * 1024;
 /**
  * A growable byte buffer for payloads that arrive in pieces (fragments, or one frame split over
  * many TCP reads). Pieces are copied in as they come, so a message sent as a million 1-byte
- * fragments costs its own size in memory rather than a million retained chunk objects, and the
- * doubling keeps the copying linear. Growth never passes `limit`.
+ * fragments costs its own size in memory rather than a million retained chunk objects, and
+ * growing by at least doubling keeps the copying linear. Growth never passes `limit`.
  */
 export class Accumulator {
   private buffer: Buffer = EMPTY;
@@ -16,17 +16,6 @@ export class Accumulator {
 
   get length(): number {
     return this.used;
-  }
-
-  /** Makes room for `extra` more bytes, growing by doubling but never past `limit`. */
-  reserve(extra: number, limit: number): void {
-    const needed = this.used + extra;
-    if (needed <= this.buffer.length) return;
-    const doubled = Math.max(this.buffer.length * 2, 1024);
-    const capacity = Math.max(needed, Math.min(doubled, limit));
-    const grown = Buffer.allocUnsafe(capacity);
-    this.buffer.copy(grown, 0, 0, this.used);
-    this.buffer = grown;
   }
 
   /**
@@ -40,21 +29,10 @@ export class Accumulator {
     if (needed > this.buffer.length) {
       // At least doubling keeps many small fragments linear; doubling stays within the factor.
       const towards = Math.min(expected, Math.max(needed * GROWTH_FACTOR, GROWTH_FLOOR));
-      const capacity = Math.max(needed, Math.min(limit, Math.max(towards, this.buffer.length * 2)));
-      const grown = Buffer.allocUnsafe(capacity);
-      this.buffer.copy(grown, 0, 0, this.used);
-      this.buffer = grown;
+      this.grow(Math.max(needed, Math.min(limit, Math.max(towards, this.buffer.length * 2))));
     }
     this.buffer.set(source.subarray(start, end), this.used);
     this.used = needed;
-  }
-
-  /** Copies `source[start, end)` in; the caller has reserved room or accepts growth to `limit`. */
-  append(source: Uint8Array, start: number, end: number, limit: number): void {
-    const count = end - start;
-    if (this.used + count > this.buffer.length) this.reserve(count, limit);
-    this.buffer.set(source.subarray(start, end), this.used);
-    this.used += count;
   }
 
   // ---- issue 17: reading straight into the message ----
@@ -68,11 +46,7 @@ export class Accumulator {
   room(expected: number, limit: number): Buffer {
     const used = this.used;
     const allowed = Math.min(limit, expected, Math.max(used * GROWTH_FACTOR, GROWTH_FLOOR));
-    if (allowed > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(allowed);
-      this.buffer.copy(grown, 0, 0, used);
-      this.buffer = grown;
-    }
+    if (allowed > this.buffer.length) this.grow(allowed);
     return this.buffer.subarray(used);
   }
 
@@ -82,6 +56,13 @@ export class Accumulator {
   }
 
   // ---- end of issue 17 block ----
+
+  /** Moves the bytes held into new memory of `capacity` bytes. */
+  private grow(capacity: number): void {
+    const grown = Buffer.allocUnsafe(capacity);
+    this.buffer.copy(grown, 0, 0, this.used);
+    this.buffer = grown;
+  }
 
   /** Hands the bytes over; the accumulator starts afresh, so the result is never overwritten. */
   take(): Buffer {
