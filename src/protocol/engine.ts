@@ -28,6 +28,12 @@ export const CLOSING_HEADROOM = 64;
 export const KEEPALIVE_PAYLOAD = Buffer.from("wschan keep-alive");
 
 const NEVER = Number.POSITIVE_INFINITY;
+
+/** The payload length of a client frame we encoded: the frame less its header and 4-byte mask. */
+function payloadLength(frame: Buffer): number {
+  const length = frame.length;
+  return length - (length - 6 < 126 ? 6 : length - 8 < 0x10000 ? 8 : 14);
+}
 /**
  * A frame with less than this still to come is read the ordinary way (see `readTarget`): a
  * direct read stops at the end of its frame, so for a short rest it would cost a system call
@@ -295,7 +301,10 @@ export class Engine<T> {
       this.#failOurs("INTERNAL_ERROR", `compression failed: ${(error as Error).message}`, error);
       throw this.#failure!.error;
     }
-    const size = this.#byteSize(data);
+    // An uncompressed frame already says how large its payload is; only compressed messages
+    // need their input measured (a string's UTF-8 length is a pass over it).
+    const size =
+      frame instanceof Promise || (frame[0]! & 0x40) !== 0 ? this.#byteSize(data) : payloadLength(frame);
     if (!this.#fits(frame instanceof Promise ? size : frame.length)) {
       const limit = this.#config.writeLimit;
       this.#abort(
@@ -811,8 +820,7 @@ export class Engine<T> {
 
   /** Counts a data frame queued and tells the host. */
   #sent(text: boolean, size: number, frame: Buffer): void {
-    // The payload is the frame less its header (2, 4 or 10 bytes, and the 4-byte mask).
-    const wireSize = frame.length - (frame.length - 6 < 126 ? 6 : frame.length - 8 < 0x10000 ? 8 : 14);
+    const wireSize = payloadLength(frame);
     this.#counters.wirePayloadBytesOut += wireSize;
     this.#host.sent(text ? "text" : "binary", size, wireSize);
   }
