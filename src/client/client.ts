@@ -2,6 +2,7 @@ import type { Duplex } from "node:stream";
 import { type Channel, ChannelCore } from "../channel/channel.js";
 import type { DeflateParams } from "../deflate/index.js";
 import type { WebSocketError } from "../errors/errors.js";
+import { parseHeaderBlock } from "../handshake/response.js";
 import type { ResolvedOptions } from "../options/options.js";
 import { type CloseCode, COMPRESSION, type SendType } from "../protocol/constants.js";
 import { Engine } from "../protocol/engine.js";
@@ -48,8 +49,11 @@ const RESOLVED = Promise.resolve();
 export interface ClientInit {
   /** The byte stream the connection runs over: a TCP or TLS socket, a proxy tunnel, a unix socket, a stream the user brought. */
   readonly socket: Duplex;
-  /** The server's successful 101 response. */
-  readonly handshake: HandshakeResponse;
+  /**
+   * The server's successful response: as it was read (the text of an HTTP/1.1 101 response's
+   * header block, parsed when first asked for), or already made (HTTP/2).
+   */
+  readonly handshake: HandshakeResponse | string;
   /** Bytes that came after the handshake response: the first frames. */
   readonly head: Buffer;
   readonly url: string;
@@ -90,6 +94,14 @@ function rejected(error: unknown): Promise<boolean> {
   return quiet(Promise.reject(error));
 }
 
+/** The public form of an HTTP/1.1 response's header block (see `ClientInit.handshake`). */
+function handshakeFromText(text: string): HandshakeResponse {
+  const parsed = parseHeaderBlock(text);
+  const headers: Record<string, readonly string[]> = Object.create(null);
+  for (const [name, values] of parsed.headers) headers[name] = values;
+  return { status: parsed.status, statusText: parsed.statusText, headers };
+}
+
 /** The engine's configuration from the connection's options. */
 function engineConfig(init: ClientInit): EngineConfig {
   const o = init.options;
@@ -128,7 +140,8 @@ class Wire implements EngineHost<Pending>, DirectSink {
   #flushScheduled = false;
   /** Whether the stream is backed up: writing waits for 'drain'. */
   #writing = false;
-  #closeWaiters: Pending[] = [];
+  /** Made on the first close(): an idle connection holds no array for it. */
+  #closeWaiters: Pending[] | undefined;
   #resolveClosed: (info: CloseInfo) => void;
   /** Whether the engine takes bytes (false while the application leaves its channel full). */
   #wanted = true;
@@ -148,13 +161,16 @@ class Wire implements EngineHost<Pending>, DirectSink {
     this.engine = new Engine(this, engineConfig(init), Date.now());
     this.inbox.onTake = () => this.engine.taken();
     const stream = init.socket;
-    stream.on("data", (chunk: Buffer) => this.#data(chunk));
+    // One set of listeners for every stream, finding the wire by the stream they are called on,
+    // rather than four closures per connection.
+    wireOf.set(stream, this);
+    stream.on("data", onData);
     const direct = directReader(stream);
     // The wire is the sink itself: methods, not two closures per connection.
     if (direct !== undefined) direct.sink = this;
-    stream.on("end", () => this.engine.receiveEnd());
-    stream.on("error", (error: Error) => this.engine.transportError(error));
-    stream.on("close", () => this.engine.transportClosed());
+    stream.on("end", onEnd);
+    stream.on("error", onError);
+    stream.on("close", onClose);
     this.engine.start(Date.now());
     if (init.head.length > 0) this.engine.receiveData(init.head, Date.now());
   }
@@ -162,7 +178,10 @@ class Wire implements EngineHost<Pending>, DirectSink {
   /** Resolves once the connection has ended; closing again resolves `true` too. */
   whenClosed(): Promise<boolean> {
     if (this.engine.state === "CLOSED") return Promise.resolve(true);
-    return new Promise((resolve, reject) => this.#closeWaiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      this.#closeWaiters ??= [];
+      this.#closeWaiters.push({ resolve, reject });
+    });
   }
 
   // ---- EngineHost ----
@@ -211,7 +230,7 @@ class Wire implements EngineHost<Pending>, DirectSink {
     if (this.engine.state === "CLOSED") return;
     this.#wanted = on;
     // Stopping is lazy: the engine keeps the rest of the chunk it stopped in, and the stream is
-    // paused only if more bytes arrive before it goes on (see #data). A reader that keeps up
+    // paused only if more bytes arrive before it goes on (see data). A reader that keeps up
     // makes the engine stop and go on every channel_capacity messages; pausing and resuming the
     // stream each time would cost more than the messages.
     if (on) this.#flow();
@@ -268,7 +287,9 @@ class Wire implements EngineHost<Pending>, DirectSink {
     }
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const waiter of this.#closeWaiters.splice(0)) waiter.resolve(true);
+    const waiters = this.#closeWaiters;
+    this.#closeWaiters = undefined;
+    if (waiters !== undefined) for (const waiter of waiters) waiter.resolve(true);
     this.#resolveClosed(info);
   }
 
@@ -278,7 +299,8 @@ class Wire implements EngineHost<Pending>, DirectSink {
 
   // ---- reading ----
 
-  #data(chunk: Buffer): void {
+  /** @internal For `onData`. */
+  data(chunk: Buffer): void {
     this.#work += chunk.length;
     this.engine.receiveData(chunk, Date.now());
     this.#afterRead();
@@ -338,22 +360,26 @@ class Wire implements EngineHost<Pending>, DirectSink {
   #flush(): void {
     this.#flushScheduled = false;
     const stream = this.#stream;
+    // The callbacks are made on the first write: an idle connection holds no closures for them.
+    this.#onWritten ??= (error) => this.#written(error);
     while (!this.#writing) {
       const batch = this.engine.takeOutput();
       if (batch === undefined) return;
       if (!stream.write(batch.data, this.#onWritten)) {
         this.#writing = true;
+        this.#onDrain ??= () => this.#drained();
         stream.once("drain", this.#onDrain);
       }
     }
   }
 
-  readonly #onDrain = (): void => {
+  #onDrain: (() => void) | undefined;
+  #onWritten: ((error?: Error | null) => void) | undefined;
+
+  #drained(): void {
     this.#writing = false;
     this.#flush();
-  };
-
-  readonly #onWritten = (error?: Error | null): void => this.#written(error);
+  }
 
   #written(error: Error | null | undefined): void {
     // Node reports a write that libuv cancelled because the socket was reset with no error at
@@ -364,6 +390,21 @@ class Wire implements EngineHost<Pending>, DirectSink {
 }
 
 const wires = new WeakMap<Client, Wire>();
+const wireOf = new WeakMap<Duplex, Wire>();
+
+// The stream's listeners, called with the stream as `this`.
+function onData(this: Duplex, chunk: Buffer): void {
+  wireOf.get(this)?.data(chunk);
+}
+function onEnd(this: Duplex): void {
+  wireOf.get(this)?.engine.receiveEnd();
+}
+function onError(this: Duplex, error: Error): void {
+  wireOf.get(this)?.engine.transportError(error);
+}
+function onClose(this: Duplex): void {
+  wireOf.get(this)?.engine.transportClosed();
+}
 
 /** An open WebSocket connection. Made by `connect`. */
 export class Client {
@@ -375,8 +416,8 @@ export class Client {
   readonly extensions: string;
   /** Resolves once the connection has ended, with how it ended. Never rejects. */
   readonly closed: Promise<CloseInfo>;
-  /** The server's successful handshake response: status (101, or 200 over HTTP/2), status text and headers. */
-  readonly handshake: HandshakeResponse;
+  /** What `handshake` gives, or the text of the response to make it from when first asked. */
+  #handshake: HandshakeResponse | string;
   /** The HTTP version that carries the connection: "1.1", or "2" for a stream of an HTTP/2 session (RFC 8441). */
   readonly httpVersion: "1.1" | "2";
 
@@ -389,13 +430,21 @@ export class Client {
     this.url = init.url;
     this.protocol = init.protocol;
     this.extensions = init.extensions;
-    this.handshake = init.handshake;
+    this.#handshake = init.handshake;
     this.httpVersion = init.httpVersion ?? "1.1";
     let resolveClosed!: (info: CloseInfo) => void;
     this.closed = new Promise((resolve) => {
       resolveClosed = resolve;
     });
     wires.set(this, new Wire(this, init, resolveClosed));
+  }
+
+  /** The server's successful handshake response: status (101, or 200 over HTTP/2), status text and headers. */
+  get handshake(): HandshakeResponse {
+    // Made on first access: most applications never look, and an open connection would
+    // otherwise hold a record, an array per header and their strings for nothing.
+    if (typeof this.#handshake === "string") this.#handshake = handshakeFromText(this.#handshake);
+    return this.#handshake;
   }
 
   /**

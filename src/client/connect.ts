@@ -146,8 +146,6 @@ async function handshake(
     throw failure("HANDSHAKE_INVALID", `handshake refused: ${agreement.message}`);
   }
   deadline.check();
-  const headers: Record<string, readonly string[]> = Object.create(null);
-  for (const [name, values] of response.headers) headers[name] = values;
   return Client.open({
     socket: stream,
     head: response.rest,
@@ -156,7 +154,7 @@ async function handshake(
     extensions: outcome.extensions,
     options,
     deflate: agreement?.params,
-    handshake: { status: response.status, statusText: response.statusText, headers },
+    handshake: response.text,
   });
 }
 

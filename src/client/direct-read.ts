@@ -30,48 +30,46 @@ export interface DirectSink {
  * so the handshake and everything else see an ordinary socket.
  */
 class DirectReader {
-  socket: net.Socket | undefined;
+  readonly socket: net.Socket;
   sink: DirectSink | undefined;
   /** The memory of the next ordinary read: SHARED, or this socket's own while data flows. */
-  #buffer: Buffer = SHARED;
+  buffer: Buffer = SHARED;
   /** Whether the next ordinary read gets a buffer of its own (the last one filled its buffer). */
-  #flowing = false;
+  flowing = false;
   /** Whether the memory handed out for the next read is the sink's. */
-  #direct = false;
+  direct = false;
 
-  readonly onread = {
-    buffer: (): Uint8Array => this.#next(),
-    callback: (count: number): boolean => this.#read(count),
-  };
+  constructor(socket: net.Socket) {
+    this.socket = socket;
+  }
 
-  #next(): Uint8Array {
-    const socket = this.socket;
+  next(): Uint8Array {
     const sink = this.sink;
     // Bytes waiting in the readable side come first: the parser has not seen them yet.
-    if (sink !== undefined && socket !== undefined && socket.readableLength === 0) {
+    if (sink !== undefined && this.socket.readableLength === 0) {
       const target = sink.target();
       if (target !== undefined) {
-        this.#direct = true;
+        this.direct = true;
         return target;
       }
     }
-    this.#direct = false;
+    this.direct = false;
     // A buffer of our own is handed on with what was read into it: take a fresh one each time.
-    this.#buffer = this.#flowing ? Buffer.allocUnsafeSlow(READ_SIZE) : SHARED;
-    return this.#buffer;
+    this.buffer = this.flowing ? Buffer.allocUnsafeSlow(READ_SIZE) : SHARED;
+    return this.buffer;
   }
 
-  #read(count: number): boolean {
-    if (this.#direct) {
-      this.#direct = false;
+  read(count: number): boolean {
+    if (this.direct) {
+      this.direct = false;
       directReads.count++;
       directReads.bytes += count;
       return this.sink!.landed(count);
     }
-    const buffer = this.#buffer;
+    const buffer = this.buffer;
     // Data is flowing while reads bring more than a few bytes: read into buffers of our own then
     // (64 KiB, handed on whole); go back to the shared one once reads are small again.
-    this.#flowing = count >= COPY_BELOW;
+    this.flowing = count >= COPY_BELOW;
     let chunk: Buffer;
     if (buffer === SHARED || count < COPY_BELOW) {
       chunk = Buffer.allocUnsafe(count);
@@ -79,23 +77,48 @@ class DirectReader {
     } else {
       chunk = buffer.subarray(0, count);
     }
-    return this.socket!.push(chunk);
+    return this.socket.push(chunk);
   }
 }
 
 const readers = new WeakMap<net.Socket, DirectReader>();
 
+/**
+ * The reader whose read just completed. Node asks for the next read's memory right after the
+ * callback of the last one returns, on the same socket, but calls that function without the
+ * socket; the callback gets it as `this`. Reads run one at a time on this thread, so the pair
+ * cannot interleave with another socket's.
+ */
+let lastRead: DirectReader | undefined;
+
+/**
+ * The `onread` of every direct socket: one pair of functions shared by all of them, not two
+ * closures per connection (an idle connection's memory is mostly such small objects).
+ */
+const ONREAD = {
+  buffer(): Uint8Array {
+    const reader = lastRead;
+    lastRead = undefined;
+    // The first call comes from inside net.connect, before any read: an ordinary read then.
+    return reader === undefined ? SHARED : reader.next();
+  },
+  callback(this: net.Socket, count: number): boolean {
+    const reader = readers.get(this)!;
+    const more = reader.read(count);
+    lastRead = reader;
+    return more;
+  },
+};
+
 /** `net.connect(options)`, reading through a `DirectReader` (see `directReader`). */
 export function connectDirect(options: net.TcpNetConnectOpts): net.Socket {
-  const reader = new DirectReader();
   // Copied onto an object with no prototype, as dial.ts gives every socket's options: a field
   // planted on Object.prototype (a unix socket path, say) cannot reach net.connect.
   const fields: net.TcpNetConnectOpts = Object.assign(Object.create(null), options, {
-    onread: reader.onread,
+    onread: ONREAD,
   });
   const socket = net.connect(fields);
-  reader.socket = socket;
-  readers.set(socket, reader);
+  readers.set(socket, new DirectReader(socket));
   return socket;
 }
 

@@ -20,16 +20,16 @@ export interface FrameSink {
    * of its first frame. For a text message that was not compressed, `text` is its content,
    * already checked to be UTF-8; compressed text can only be checked once inflated.
    */
-  message(opcode: DataOpcode, payload: Buffer, compressed: boolean, text?: string): void;
-  ping(payload: Buffer): void;
-  pong(payload: Buffer): void;
+  onMessage(opcode: DataOpcode, payload: Buffer, compressed: boolean, text?: string): void;
+  onPing(payload: Buffer): void;
+  onPong(payload: Buffer): void;
   /** A valid Close frame; `code` is 1005 when it carried none. The parser stops after it. */
-  close(code: number, reason: string): void;
+  onClose(code: number, reason: string): void;
   /**
    * The peer broke the protocol (or a message passed the read limit); `id` names what, and so the
    * close code to send back (`closeCodeOf`). The parser stops after it.
    */
-  error(id: ErrorId, message: string): void;
+  onError(id: ErrorId, message: string): void;
 }
 
 export interface ParserOptions {
@@ -228,14 +228,14 @@ export class FrameParser {
           const payload = chunk.subarray(start, start + size);
           pos = start + size;
           if (first === 0x82) {
-            this.sink.message(OP_BINARY, payload, false);
+            this.sink.onMessage(OP_BINARY, payload, false);
           } else {
             const text = decodeUtf8(payload);
             if (text === undefined) {
               this.fail("INVALID_UTF8", "text message is not valid UTF-8");
               return;
             }
-            this.sink.message(OP_TEXT, payload, false, text);
+            this.sink.onMessage(OP_TEXT, payload, false, text);
           }
           if (this.stopped) return;
           continue;
@@ -424,18 +424,18 @@ export class FrameParser {
         this.fail("INVALID_UTF8", "text message is not valid UTF-8");
         return;
       }
-      this.sink.message(opcode, payload, false, text);
+      this.sink.onMessage(opcode, payload, false, text);
       return;
     }
-    this.sink.message(opcode, payload, this.compressed);
+    this.sink.onMessage(opcode, payload, this.compressed);
   }
 
   private endControl(payload: Buffer): void {
     this.state = HEADER;
     if (this.opcode === OP_PING) {
-      this.sink.ping(payload);
+      this.sink.onPing(payload);
     } else if (this.opcode === OP_PONG) {
-      this.sink.pong(payload);
+      this.sink.onPong(payload);
     } else if (this.opcode === OP_CLOSE) {
       const close = decodeClosePayload(payload);
       if (!close.ok) {
@@ -443,13 +443,13 @@ export class FrameParser {
         return;
       }
       this.stop();
-      this.sink.close(close.code, close.reason);
+      this.sink.onClose(close.code, close.reason);
     }
   }
 
   private fail(id: ErrorId, message: string): false {
     this.stop();
-    this.sink.error(id, message);
+    this.sink.onError(id, message);
     return false;
   }
 }

@@ -13,6 +13,11 @@ export interface ParsedResponse {
    * passed to the last `push`, not a copy.
    */
   readonly rest: Buffer;
+  /**
+   * The header block itself, as Latin-1 text (one character a byte): one compact string to keep
+   * instead of the parsed headers, which `parseHeaderBlock` gives again when asked for.
+   */
+  readonly text: string;
 }
 
 /** A response that cannot be an answer to our request; the connection must be dropped. */
@@ -92,7 +97,8 @@ export class ResponseParser {
       const failure = this.step(chunk[i]!);
       if (failure !== undefined) return this.fail(failure);
       if (this.state === BLOCK_END) {
-        const parsed = parseBlock(this.block.subarray(0, this.blockLength));
+        const block = this.block.subarray(0, this.blockLength);
+        const parsed = parseBlock(block);
         if (typeof parsed === "string") return this.fail(parsed);
         this.blockLength = 0;
         this.state = IN_LINE;
@@ -101,7 +107,7 @@ export class ResponseParser {
         this.block = Buffer.alloc(0);
         const restStart = chunk.byteOffset + i + 1;
         const rest = Buffer.from(chunk.buffer, restStart, chunk.length - i - 1);
-        return { kind: "response", ...parsed, rest };
+        return { kind: "response", ...parsed, rest, text: block.toString("latin1") };
       }
       if (this.consumed >= this.maxHeaderBytes) {
         return this.fail(
@@ -155,6 +161,20 @@ export class ResponseParser {
   }
 }
 
+/**
+ * The status line and headers of a block that `ResponseParser` accepted, from its `text`. Throws
+ * for text it did not give (which would be our bug).
+ */
+export function parseHeaderBlock(text: string): {
+  status: number;
+  statusText: string;
+  headers: Map<string, string[]>;
+} {
+  const parsed = parseBlock(Buffer.from(text, "latin1"));
+  if (typeof parsed === "string") throw new Error(`a header block parsed once no longer parses: ${parsed}`);
+  return parsed;
+}
+
 /** parseBlock reads one complete header block (ending in CRLF CRLF); a string is the reason it is malformed. */
 function parseBlock(
   bytes: Buffer,
@@ -169,7 +189,11 @@ function parseBlock(
   }
   const minor = match[1]!;
   const status = Number(match[2]);
-  const statusText = match[3] ?? "";
+  // What is kept (status text, names, values) is decoded afresh from the bytes rather than
+  // sliced from the block's text: V8 keeps a slice's whole parent string alive, and a client
+  // keeps its handshake for as long as it is open.
+  const statusText =
+    match[3] === undefined ? "" : latin1(bytes, statusLine.length - match[3].length, statusLine.length);
   if (status < 100 || status > 599) {
     return `the response status ${match[2]} is outside the range 100–599`;
   }
@@ -177,8 +201,11 @@ function parseBlock(
     return `an HTTP/1.0 response cannot have the status ${status}; switching protocols needs HTTP/1.1`;
   }
   const headers = new Map<string, string[]>();
+  let offset = statusLine.length + 2;
   for (let n = 1; n < lines.length; n++) {
     const line = lines[n]!;
+    const at = offset;
+    offset += line.length + 2;
     const first = line.charCodeAt(0);
     if (first === SP || first === HTAB) {
       return "the response header contains a folded (obs-fold) continuation line";
@@ -191,8 +218,9 @@ function parseBlock(
     if (!isToken(name)) {
       return `the response header name ${JSON.stringify(name)} is not a valid token`;
     }
-    const value = trimWhitespace(line, colon + 1);
-    const key = name.toLowerCase();
+    const [start, end] = trimWhitespace(line, colon + 1);
+    const value = latin1(bytes, at + start, at + end);
+    const key = latin1(bytes, at, at + colon).toLowerCase();
     const values = headers.get(key);
     if (values === undefined) headers.set(key, [value]);
     else values.push(value);
@@ -200,12 +228,17 @@ function parseBlock(
   return { status, statusText, headers };
 }
 
-/** The part of `line` from `start` on without leading or trailing SP/HTAB (a loop: a regex could go quadratic). */
-function trimWhitespace(line: string, start: number): string {
+/** Where the part of `line` from `start` on begins and ends without leading or trailing SP/HTAB (a loop: a regex could go quadratic). */
+function trimWhitespace(line: string, start: number): [number, number] {
   let end = line.length;
   while (start < end && isWhitespace(line.charCodeAt(start))) start++;
   while (end > start && isWhitespace(line.charCodeAt(end - 1))) end--;
-  return line.slice(start, end);
+  return [start, end];
+}
+
+/** Bytes `start` to `end` of the block as a string of its own (latin1: one character a byte, as the block's text). */
+function latin1(bytes: Buffer, start: number, end: number): string {
+  return bytes.toString("latin1", start, end);
 }
 
 function isWhitespace(code: number): boolean {

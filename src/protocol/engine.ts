@@ -4,11 +4,12 @@ import { encodeClosePayload, isValidCloseCode, MAX_CLOSE_REASON_BYTES } from "..
 import { encodeFrame, encodeTextFrame } from "../framing/encoder.js";
 import { POOLED_FRAME_MIN, takeFrameMemory } from "../framing/frame-memory.js";
 import { maskKeys } from "../framing/mask-keys.js";
-import { OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT } from "../framing/opcodes.js";
+import { type DataOpcode, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT } from "../framing/opcodes.js";
 import { FrameParser, type FrameSink } from "../framing/parser.js";
 import { decodeUtf8, isUtf8 } from "../framing/utf8.js";
 import { formatDuration } from "../options/duration.js";
 import { BINARY, TEXT } from "./constants.js";
+import { NONE } from "./empty.js";
 import { NumberQueue } from "./number-queue.js";
 import { type Batch, Outbox } from "./outbox.js";
 import type {
@@ -28,7 +29,6 @@ export const CLOSING_HEADROOM = 64;
 export const KEEPALIVE_PAYLOAD = Buffer.from("wschan keep-alive");
 
 const NEVER = Number.POSITIVE_INFINITY;
-
 /** The payload length of a client frame we encoded: the frame less its header and 4-byte mask. */
 function payloadLength(frame: Buffer): number {
   const length = frame.length;
@@ -94,7 +94,7 @@ interface Failure {
  * close code and error (through `ERROR_IDS`). It holds no socket, timer or promise of its own:
  * (de)compression that runs in the thread pool is handed out as a job and fed back.
  */
-export class Engine<T> {
+export class Engine<T> implements FrameSink {
   readonly #host: EngineHost<T>;
   readonly #config: EngineConfig;
   readonly #masks: MaskSource;
@@ -121,9 +121,9 @@ export class Engine<T> {
   #inflater: MessageInflater | undefined;
   #deflater: MessageDeflater | undefined;
   /** Received messages behind one still being decompressed; empty when nothing is pending. */
-  #inbound: InSlot[] = [];
+  #inbound: InSlot[] = NONE;
   /** Outgoing frames behind one still being compressed; empty when nothing is pending. */
-  #outbound: OutSlot<T>[] = [];
+  #outbound: OutSlot<T>[] = NONE;
   #outboundBytes = 0;
 
   /** Opcodes of messages being compressed in the thread pool, by their job's promise. */
@@ -131,7 +131,7 @@ export class Engine<T> {
   /** Whether messages being compressed there are text, and their size before compression. */
   #pendingSends: WeakMap<Promise<Buffer>, { text: boolean; size: number }> | undefined;
 
-  #pings: PendingPing<T>[] = [];
+  #pings: PendingPing<T>[] = NONE;
   readonly #counters = new Counters();
   #pingSequence = 0;
 
@@ -157,7 +157,7 @@ export class Engine<T> {
     this.#config = config;
     this.#masks = config.masks ?? maskKeys;
     const readLimit = config.readLimit;
-    this.#parser = new FrameParser(this.#sink(), {
+    this.#parser = new FrameParser(this, {
       maxMessageSize: readLimit,
       compression: config.deflate !== undefined,
       // Incompressible data grows a little when deflated (stored blocks: 5 bytes per block).
@@ -342,6 +342,7 @@ export class Engine<T> {
     if (payload.length > 125) throw invalid("ping data is longer than 125 bytes");
     if (this.#closeSent || this.#state === "CLOSED") throw this.#gone();
     const deadline = now + this.#config.pingTimeout;
+    if (this.#pings === NONE) this.#pings = [];
     this.#pings.push({ payload, token, sentAt: now, deadline });
     this.#arm(deadline);
     this.#queueControl(OP_PING, payload, now);
@@ -550,31 +551,43 @@ export class Engine<T> {
 
   // ---- receiving ----
 
-  #sink(): FrameSink {
-    return {
-      message: (opcode, payload, compressed, text) => {
-        if (compressed) this.#inflate(opcode, payload);
-        else if (text === undefined)
-          this.#accept({ type: "binary", data: payload }, payload.length, payload.length);
-        else this.#accept({ type: "text", data: text }, payload.length, payload.length);
-      },
-      ping: (payload) => {
-        if (!this.#closeSent) this.#queuePong(payload);
-      },
-      pong: (payload) => this.#onPong(payload),
-      close: (code, reason) => {
-        this.#closeReceived = { code, reason };
-        this.#state = "CLOSING";
-        if (this.#closeSent) {
-          this.#closeDeadline = NEVER;
-          this.#awaitTcpEnd(this.#lastRead);
-          return;
-        }
-        // Echo the code once the messages that came before it have been taken.
-        this.#defer(code, this.#lastRead);
-      },
-      error: (id, message) => this.#failPeer(id, message),
-    };
+  // The parser's reports (FrameSink). Methods of the engine itself rather than closures over
+  // it: an idle connection's memory is mostly small objects like those. Not for the host.
+
+  /** @internal */
+  onMessage(opcode: DataOpcode, payload: Buffer, compressed: boolean, text?: string): void {
+    if (compressed) this.#inflate(opcode, payload);
+    else if (text === undefined)
+      this.#accept({ type: "binary", data: payload }, payload.length, payload.length);
+    else this.#accept({ type: "text", data: text }, payload.length, payload.length);
+  }
+
+  /** @internal */
+  onPing(payload: Buffer): void {
+    if (!this.#closeSent) this.#queuePong(payload);
+  }
+
+  /** @internal */
+  onPong(payload: Buffer): void {
+    this.#onPong(payload);
+  }
+
+  /** @internal */
+  onClose(code: number, reason: string): void {
+    this.#closeReceived = { code, reason };
+    this.#state = "CLOSING";
+    if (this.#closeSent) {
+      this.#closeDeadline = NEVER;
+      this.#awaitTcpEnd(this.#lastRead);
+      return;
+    }
+    // Echo the code once the messages that came before it have been taken.
+    this.#defer(code, this.#lastRead);
+  }
+
+  /** @internal */
+  onError(id: ErrorId, message: string): void {
+    this.#failPeer(id, message);
   }
 
   /** Takes a received message in order: behind any still being decompressed. */
@@ -649,6 +662,7 @@ export class Engine<T> {
       return;
     }
     const job: CodecJob = { work: result };
+    if (this.#inbound === NONE) this.#inbound = [];
     this.#inbound.push({
       ready: false,
       value: undefined,
@@ -846,6 +860,7 @@ export class Engine<T> {
       return;
     }
     const job: CodecJob = { work: frame };
+    if (this.#outbound === NONE) this.#outbound = [];
     this.#outbound.push({ ready: false, value: undefined, job, token, size });
     this.#outboundBytes += size;
     this.#host.job(job);
@@ -951,7 +966,9 @@ export class Engine<T> {
     this.#parser.stop();
     this.#failure = this.#make(id, message, cause);
     this.#state = "CLOSING";
-    for (const slot of this.#outbound.splice(0)) this.#dropOutbound(slot);
+    const dropped = this.#outbound;
+    this.#outbound = NONE;
+    for (const slot of dropped) this.#dropOutbound(slot);
     if (!this.#closeSent) this.#sendClose(this.#failure.code, "", this.#lastRead);
     else this.#awaitTcpEnd(this.#lastRead);
   }
@@ -1001,9 +1018,12 @@ export class Engine<T> {
     this.#terminal = undefined;
     const error = info.error ?? failure("CLIENT_CLOSED", "the connection is closed");
     for (const token of this.#outbox.drain()) if (token !== undefined) this.#host.settle(token, error);
-    for (const ping of this.#pings.splice(0)) this.#host.settle(ping.token, error);
-    for (const slot of this.#outbound.splice(0))
-      if (slot.token !== undefined) this.#host.settle(slot.token, error);
+    const pings = this.#pings;
+    const outbound = this.#outbound;
+    this.#pings = NONE;
+    this.#outbound = NONE;
+    for (const ping of pings) this.#host.settle(ping.token, error);
+    for (const slot of outbound) if (slot.token !== undefined) this.#host.settle(slot.token, error);
     this.#outboundBytes = 0;
     this.#deflater?.close();
     this.#host.closed(info);

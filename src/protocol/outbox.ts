@@ -1,4 +1,5 @@
 import { giveFrameMemory, POOLED_FRAME_MIN } from "../framing/frame-memory.js";
+import { NONE } from "./empty.js";
 
 /** Below this total, frames written together are joined into one buffer. */
 export const COALESCE_BYTES = 64 * 1024;
@@ -18,23 +19,26 @@ export interface Batch<T> {
 }
 
 /**
- * The frames waiting to be written, in order, with one write under way at most. At most
+ * The frames waiting to be written, in order, and the writes under way. At most
  * MAX_OWED_PONGS pongs wait unwritten; past that a newer pong replaces the newest waiting one
  * (RFC 6455 §5.5.3 lets a pong answer only the latest ping), so a peer flooding pings and never
  * reading owes us a few pongs, not millions. Frames of 64 KiB or more go out one per write, so
  * each send's outcome is its own frame's.
  */
 export class Outbox<T> {
-  private frames: Buffer[] = [];
-  private tokens: (T | undefined)[] = [];
-  private times: number[] = [];
+  // The queues start as NONE and get arrays of their own on the first push: most of a
+  // connection's life nothing waits, and an idle connection should not hold four empty arrays.
+  private frames: Buffer[] = NONE;
+  private tokens: (T | undefined)[] = NONE;
+  private times: number[] = NONE;
   private head = 0;
-  /** Bytes queued, not counting the write under way. */
+  /** Bytes queued, not counting the writes under way. */
   private queuedBytes = 0;
   /** Indexes (into `frames`) of the pongs not yet handed out, oldest first. */
-  private pongs: number[] = [];
-  /** Writes handed to the transport and not yet completed, oldest first. */
-  private flights: Batch<T>[] = [];
+  private pongs: number[] = NONE;
+  /** The oldest write handed to the transport and not yet completed, and those after it. */
+  private first: Batch<T> | undefined;
+  private rest: Batch<T>[] = NONE;
   private flightBytes = 0;
 
   /** Bytes queued and under way. */
@@ -49,15 +53,20 @@ export class Outbox<T> {
 
   /** The oldest write under way, if any. */
   get inFlight(): Batch<T> | undefined {
-    return this.flights[0];
+    return this.first;
   }
 
   /** When the oldest frame not yet written was queued; undefined when none. */
   get oldest(): number | undefined {
-    return this.flights[0]?.since ?? (this.waiting ? this.times[this.head] : undefined);
+    return this.first?.since ?? (this.waiting ? this.times[this.head] : undefined);
   }
 
   push(frame: Buffer, token: T | undefined, now: number): void {
+    if (this.frames === NONE) {
+      this.frames = [];
+      this.tokens = [];
+      this.times = [];
+    }
     this.frames.push(frame);
     this.tokens.push(token);
     this.times.push(now);
@@ -66,13 +75,14 @@ export class Outbox<T> {
 
   /** Queues a pong, or, with MAX_OWED_PONGS already waiting, replaces the newest of them. */
   pushPong(frame: Buffer, now: number): void {
-    const pongs = this.pongs;
+    let pongs = this.pongs;
     if (pongs.length >= MAX_OWED_PONGS) {
       const at = pongs[pongs.length - 1]!;
       this.queuedBytes += frame.length - this.frames[at]!.length;
       this.frames[at] = frame;
       return;
     }
+    if (pongs === NONE) pongs = this.pongs = [];
     pongs.push(this.frames.length);
     this.push(frame, undefined, now);
   }
@@ -96,15 +106,16 @@ export class Outbox<T> {
       while (end < frames.length && total + frames[end]!.length <= COALESCE_BYTES)
         total += frames[end++]!.length;
     }
-    const taken = start === 0 && end === frames.length ? frames : frames.slice(start, end);
-    const tokens = start === 0 && end === frames.length ? this.tokens : this.tokens.slice(start, end);
+    const all = start === 0 && end === frames.length;
+    const taken = all ? frames : frames.slice(start, end);
+    const tokens = all ? this.tokens : this.tokens.slice(start, end);
     const since = this.times[start]!;
     if (end === frames.length) {
-      this.frames = [];
-      this.tokens = [];
-      this.times = [];
+      this.frames = NONE;
+      this.tokens = NONE;
+      this.times = NONE;
       this.head = 0;
-      this.pongs = [];
+      this.pongs = NONE;
     } else {
       this.head = end;
       while (this.pongs.length > 0 && this.pongs[0]! < end) this.pongs.shift();
@@ -112,15 +123,20 @@ export class Outbox<T> {
     this.queuedBytes -= total;
     const data = taken.length === 1 ? taken[0]! : Buffer.concat(taken, total);
     const flight = { data, frames: taken, tokens, since };
-    this.flights.push(flight);
+    if (this.first === undefined) this.first = flight;
+    else {
+      if (this.rest === NONE) this.rest = [];
+      this.rest.push(flight);
+    }
     this.flightBytes += data.length;
     return flight;
   }
 
   /** The oldest write under way completed: its tokens, for the caller to settle. */
   written(): readonly (T | undefined)[] {
-    const flight = this.flights.shift();
-    if (flight === undefined) return [];
+    const flight = this.first;
+    if (flight === undefined) return NONE;
+    this.first = this.rest.length > 0 ? this.rest.shift() : undefined;
     this.flightBytes -= flight.data.length;
     // The transport is done with these bytes. A large frame's memory is ours alone (never shown
     // to the application), so later large frames may reuse it.
@@ -131,16 +147,18 @@ export class Outbox<T> {
     return flight.tokens;
   }
 
-  /** Empties the outbox: the tokens of everything unwritten, the write under way first. */
+  /** Empties the outbox: the tokens of everything unwritten, the writes under way first. */
   drain(): (T | undefined)[] {
-    const tokens = [...this.flights.flatMap((f) => f.tokens), ...this.tokens.slice(this.head)];
-    this.flights = [];
+    const flights = this.first === undefined ? [] : [this.first, ...this.rest];
+    const tokens = [...flights.flatMap((f) => f.tokens), ...this.tokens.slice(this.head)];
+    this.first = undefined;
+    this.rest = NONE;
     this.flightBytes = 0;
-    this.frames = [];
-    this.tokens = [];
-    this.times = [];
+    this.frames = NONE;
+    this.tokens = NONE;
+    this.times = NONE;
     this.head = 0;
-    this.pongs = [];
+    this.pongs = NONE;
     this.queuedBytes = 0;
     return tokens;
   }

@@ -28,13 +28,13 @@ t.test(
     let delivered: Buffer | undefined;
     const parser = new FrameParser(
       {
-        message: (_opcode, payload) => {
+        onMessage: (_opcode, payload) => {
           delivered = payload;
         },
-        ping: () => {},
-        pong: () => {},
-        close: () => {},
-        error: (code, message) => t.fail(`error ${code}: ${message}`),
+        onPing: () => {},
+        onPong: () => {},
+        onClose: () => {},
+        onError: (code, message) => t.fail(`error ${code}: ${message}`),
       },
       { maxMessageSize: 16 * 1024 * 1024 },
     );
@@ -61,11 +61,11 @@ t.test(
   "a frame header announcing 16 MiB followed by one byte reserves memory for what came, not for what was announced",
   async (t) => {
     const sink = {
-      message: () => t.fail("no message is complete"),
-      ping: () => {},
-      pong: () => {},
-      close: () => {},
-      error: (id: string, message: string) => t.fail(`error ${id}: ${message}`),
+      onMessage: () => t.fail("no message is complete"),
+      onPing: () => {},
+      onPong: () => {},
+      onClose: () => {},
+      onError: (id: string, message: string) => t.fail(`error ${id}: ${message}`),
     };
     const announce = Buffer.alloc(10);
     announce[0] = 0x82;

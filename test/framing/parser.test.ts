@@ -281,11 +281,11 @@ t.test("RFC 6455 §5.4 fragmentation", async (t) => {
   t.test("message payloads handed out stay intact while later frames are parsed", async (t) => {
     const kept: Buffer[] = [];
     const sink: FrameSink = {
-      message: (_opcode, payload) => kept.push(payload),
-      ping: (payload) => kept.push(payload),
-      pong: () => {},
-      close: () => {},
-      error: () => {},
+      onMessage: (_opcode, payload) => kept.push(payload),
+      onPing: (payload) => kept.push(payload),
+      onPong: () => {},
+      onClose: () => {},
+      onError: () => {},
     };
     const parser = new FrameParser(sink, { maxMessageSize: MiB });
     const first = Buffer.concat([binary("AAAA", { fin: false }), continuation("BBBB")]);
@@ -438,14 +438,14 @@ t.test("the parser stops after a close, an error or stop()", async (t) => {
     const seen: string[] = [];
     const holder: { parser?: FrameParser } = {};
     const sink: FrameSink = {
-      message: (_opcode, payload) => {
+      onMessage: (_opcode, payload) => {
         seen.push(payload.toString());
         holder.parser!.stop();
       },
-      ping: () => seen.push("ping"),
-      pong: () => seen.push("pong"),
-      close: () => seen.push("close"),
-      error: () => seen.push("error"),
+      onPing: () => seen.push("ping"),
+      onPong: () => seen.push("pong"),
+      onClose: () => seen.push("close"),
+      onError: () => seen.push("error"),
     };
     holder.parser = new FrameParser(sink, { maxMessageSize: 100 });
     holder.parser.push(Buffer.concat([text("first"), ping(), text("second")]));

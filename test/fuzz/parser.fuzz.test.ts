@@ -56,7 +56,7 @@ class CheckingSink extends RecordingSink {
     if (this.ended) this.violations.push(`${what} after the parser reported a close or an error`);
   }
 
-  override message(opcode: number, payload: Buffer, compressed: boolean): void {
+  override onMessage(opcode: number, payload: Buffer, compressed: boolean): void {
     this.arrive("message");
     if (opcode !== 1 && opcode !== 2) this.violations.push(`message with opcode ${opcode}`);
     const limit = compressed
@@ -67,36 +67,36 @@ class CheckingSink extends RecordingSink {
       this.violations.push("compressed message without compression");
     if (opcode === 1 && !compressed && !isUtf8(payload))
       this.violations.push("text message that is not UTF-8");
-    super.message(opcode, payload, compressed);
+    super.onMessage(opcode, payload, compressed);
   }
 
-  override ping(payload: Buffer): void {
+  override onPing(payload: Buffer): void {
     this.arrive("ping");
     if (payload.length > 125) this.violations.push(`ping of ${payload.length} bytes`);
-    super.ping(payload);
+    super.onPing(payload);
   }
 
-  override pong(payload: Buffer): void {
+  override onPong(payload: Buffer): void {
     this.arrive("pong");
     if (payload.length > 125) this.violations.push(`pong of ${payload.length} bytes`);
-    super.pong(payload);
+    super.onPong(payload);
   }
 
-  override close(code: number, reason: string): void {
+  override onClose(code: number, reason: string): void {
     this.arrive("close");
     if (code !== 1005 && !isValidCloseCode(code)) this.violations.push(`close with code ${code}`);
     if (code === 1005 && reason !== "") this.violations.push("close 1005 with a reason");
     if (Buffer.byteLength(reason) > 123) this.violations.push("close reason longer than 123 bytes");
     this.ended = true;
-    super.close(code, reason);
+    super.onClose(code, reason);
   }
 
-  override error(id: ErrorId, message: string): void {
+  override onError(id: ErrorId, message: string): void {
     const closeCode = closeCodeOf(id);
     this.arrive("error");
     if (!ALLOWED_ERRORS.has(closeCode)) this.violations.push(`error with close code ${closeCode}`);
     this.ended = true;
-    super.error(id, message);
+    super.onError(id, message);
   }
 }
 

@@ -1,5 +1,6 @@
 import t from "tap";
 import { type ParsedResponse, type ResponseError, ResponseParser } from "../../src/handshake/index.js";
+import { parseHeaderBlock } from "../../src/handshake/response.js";
 
 type Result = ParsedResponse | ResponseError | undefined;
 
@@ -61,6 +62,7 @@ t.test("a valid response is parsed with lower-case names, trimmed values and rep
       ["x-spaces", ["padded value"]],
       ["x-empty", [""]],
     ]),
+    text: HEAD,
   });
   t.ok(after.equals(FRAMES), "the frame bytes after the empty line are handed back intact");
 });
@@ -121,6 +123,23 @@ t.test("header values keep obs-text as Latin-1 and inner whitespace as sent", as
   );
   t.match(result, { kind: "response", status: 403, statusText: "Forbidden" });
   if (result?.kind === "response") t.same(result.headers.get("x-name"), ["café au\tlait"]);
+});
+
+t.test("the kept text of the final block parses again to the same status and headers", async (t) => {
+  const interim = "HTTP/1.1 100 Continue\r\nX-Early: 1\r\n\r\n";
+  const final =
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nX-Name:  caf\xe9 \r\nX-Name: two\r\n\r\n";
+  const result = new ResponseParser().push(bytesOf(interim + final));
+  if (result?.kind !== "response") {
+    t.fail("no response");
+    return;
+  }
+  t.equal(result.text, final, "only the 101's block, not the interim one");
+  const again = parseHeaderBlock(result.text);
+  t.equal(again.status, 101);
+  t.equal(again.statusText, "Switching Protocols");
+  t.same([...again.headers], [...result.headers]);
+  t.same(again.headers.get("x-name"), ["café", "two"]);
 });
 
 t.test("a refusal over HTTP/1.0 is parsed so its status can be judged", async (t) => {

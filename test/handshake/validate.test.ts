@@ -15,7 +15,8 @@ function response(status: number, lines: [string, string][], statusText = "Whate
     const key = name.toLowerCase();
     headers.set(key, [...(headers.get(key) ?? []), value]);
   }
-  return { kind: "response", status, statusText, headers, rest: Buffer.alloc(0) };
+  const text = `HTTP/1.1 ${status} ${statusText}\r\n${lines.map(([n, v]) => `${n}: ${v}\r\n`).join("")}\r\n`;
+  return { kind: "response", status, statusText, headers, rest: Buffer.alloc(0), text };
 }
 
 const GOOD: [string, string][] = [

@@ -133,23 +133,23 @@ export class RecordingSink implements FrameSink {
   readonly events: FrameEvent[] = [];
   readonly errorMessages: string[] = [];
 
-  message(opcode: number, payload: Buffer, compressed: boolean): void {
+  onMessage(opcode: number, payload: Buffer, compressed: boolean): void {
     this.events.push({ type: "message", opcode, data: Buffer.from(payload), compressed });
   }
 
-  ping(payload: Buffer): void {
+  onPing(payload: Buffer): void {
     this.events.push({ type: "ping", data: Buffer.from(payload) });
   }
 
-  pong(payload: Buffer): void {
+  onPong(payload: Buffer): void {
     this.events.push({ type: "pong", data: Buffer.from(payload) });
   }
 
-  close(code: number, reason: string): void {
+  onClose(code: number, reason: string): void {
     this.events.push({ type: "close", code, reason });
   }
 
-  error(id: ErrorId, message: string): void {
+  onError(id: ErrorId, message: string): void {
     this.events.push({ type: "error", code: closeCodeOf(id) });
     this.errorMessages.push(message);
   }
@@ -250,7 +250,7 @@ class MatchingSink implements FrameSink {
     return event;
   }
 
-  message(opcode: number, payload: Buffer, compressed: boolean): void {
+  onMessage(opcode: number, payload: Buffer, compressed: boolean): void {
     const e = this.take();
     if (
       e?.type !== "message" ||
@@ -262,22 +262,22 @@ class MatchingSink implements FrameSink {
     }
   }
 
-  ping(payload: Buffer): void {
+  onPing(payload: Buffer): void {
     const e = this.take();
     if (e?.type !== "ping" || !e.data.equals(payload)) this.ok = false;
   }
 
-  pong(payload: Buffer): void {
+  onPong(payload: Buffer): void {
     const e = this.take();
     if (e?.type !== "pong" || !e.data.equals(payload)) this.ok = false;
   }
 
-  close(code: number, reason: string): void {
+  onClose(code: number, reason: string): void {
     const e = this.take();
     if (e?.type !== "close" || e.code !== code || e.reason !== reason) this.ok = false;
   }
 
-  error(id: ErrorId): void {
+  onError(id: ErrorId): void {
     const closeCode = closeCodeOf(id);
     const e = this.take();
     if (e?.type !== "error" || e.code !== closeCode) this.ok = false;

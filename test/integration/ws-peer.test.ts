@@ -28,6 +28,28 @@ t.test("text and binary messages from 0 bytes to 16 MiB echo back identically", 
   t.same(await client.closed, { code: 1000, reason: "", clean: true });
 });
 
+t.test("client.handshake gives the 101's status line and headers, the same object each time", async (t) => {
+  const peer = await startWsPeer({}, echo);
+  t.teardown(() => peer.close());
+  peer.server.on("headers", (headers) => {
+    headers.push("X-Trace:  abc def ", "Set-Cookie: a=1", "set-cookie: b=2");
+  });
+  const client = await websocket.connect(peer.url);
+  const { handshake } = client;
+  t.equal(handshake.status, 101);
+  t.equal(handshake.statusText, "Switching Protocols");
+  t.same(handshake.headers.upgrade, ["websocket"]);
+  t.same(handshake.headers["x-trace"], ["abc def"]);
+  t.same(handshake.headers["set-cookie"], ["a=1", "b=2"]);
+  t.equal(
+    Object.getPrototypeOf(handshake.headers),
+    null,
+    "a header named __proto__ could not reach a prototype",
+  );
+  t.equal(client.handshake, handshake, "parsed once, then kept");
+  await client.close();
+});
+
 t.test("bytes sent as TEXT arrive as text, and a string sent as BINARY arrives as bytes", async (t) => {
   const peer = await startWsPeer({}, echo);
   t.teardown(() => peer.close());
