@@ -356,6 +356,8 @@ class Wire implements EngineHost<Pending>, DirectSink {
   /**
    * Writes what the engine has while the stream takes it without backing up; once a write says
    * the stream is full, waits for 'drain'. Each write completes, in order, with its own callback.
+   * Not corked: a corked writev completes as a whole, so the frames the kernel took would wait on
+   * those it did not, and a send could no longer learn its own frame's outcome (write_timeout).
    */
   #flush(): void {
     this.#flushScheduled = false;
@@ -389,7 +391,6 @@ class Wire implements EngineHost<Pending>, DirectSink {
   }
 }
 
-const wires = new WeakMap<Client, Wire>();
 const wireOf = new WeakMap<Duplex, Wire>();
 
 // The stream's listeners, called with the stream as `this`.
@@ -416,6 +417,7 @@ export class Client {
   readonly extensions: string;
   /** Resolves once the connection has ended, with how it ended. Never rejects. */
   readonly closed: Promise<CloseInfo>;
+  readonly #wire: Wire;
   /** What `handshake` gives, or the text of the response to make it from when first asked. */
   #handshake: HandshakeResponse | string;
   /** The HTTP version that carries the connection: "1.1", or "2" for a stream of an HTTP/2 session (RFC 8441). */
@@ -436,7 +438,7 @@ export class Client {
     this.closed = new Promise((resolve) => {
       resolveClosed = resolve;
     });
-    wires.set(this, new Wire(this, init, resolveClosed));
+    this.#wire = new Wire(this, init, resolveClosed);
   }
 
   /** The server's successful handshake response: status (101, or 200 over HTTP/2), status text and headers. */
@@ -453,7 +455,7 @@ export class Client {
    * trip in milliseconds.
    */
   stats(): ClientStats {
-    const stats = wires.get(this)!.engine.stats;
+    const stats = this.#wire.engine.stats;
     const ratio = (wire: number, payload: number): number => (payload === 0 ? 1 : wire / payload);
     return {
       ...stats,
@@ -464,7 +466,7 @@ export class Client {
 
   /** The receive channel (the same object on every call). It closes once the connection has closed and every message received before has been taken. */
   channel(): Channel<Message> {
-    return wires.get(this)!.inbox.channel;
+    return this.#wire.inbox.channel;
   }
 
   /** Closes the client at the end of an `await using` scope; never rejects (how it ended is in `closed`). */
@@ -477,7 +479,7 @@ export class Client {
 
   /** Bytes queued to be written and not yet taken by the socket, compressed messages included. */
   get bufferedAmount(): number {
-    return wires.get(this)!.engine.bufferedAmount;
+    return this.#wire.engine.bufferedAmount;
   }
 
   /**
@@ -485,7 +487,7 @@ export class Client {
    * Resolves `true` once the frame has been handed to the socket.
    */
   send(data: string | Uint8Array | ArrayBuffer, type?: SendType): Promise<boolean> {
-    const engine = wires.get(this)!.engine;
+    const engine = this.#wire.engine;
     let pending!: Pending;
     const promise = new Promise<boolean>((resolve, reject) => {
       pending = { resolve, reject };
@@ -500,7 +502,7 @@ export class Client {
 
   /** Sends a ping and resolves `true` when its pong arrives; rejects with TIMEOUT after `read_timeout` (30 s when unset). */
   ping(data?: string | Uint8Array): Promise<boolean> {
-    const engine = wires.get(this)!.engine;
+    const engine = this.#wire.engine;
     let pending!: Pending;
     const promise = new Promise<boolean>((resolve, reject) => {
       pending = { resolve, reject };
@@ -520,7 +522,7 @@ export class Client {
    */
   close<const C extends number>(code?: CloseCode<C>, reason?: string): Promise<boolean>;
   close(code: unknown = 1000, reason: unknown = ""): Promise<boolean> {
-    const wire = wires.get(this)!;
+    const wire = this.#wire;
     try {
       wire.engine.close(code as number, reason as string, Date.now());
     } catch (error) {
