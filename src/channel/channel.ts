@@ -107,10 +107,14 @@ export class ChannelCore<T> {
     return this.isClosed;
   }
 
-  /** Hands `value` to a waiting receiver or buffers it, whatever the capacity. Values sent after `close` are dropped. */
-  send(value: T): void {
-    if (this.isClosed) return;
-    if (!this.handOver(value)) this.items.push(value);
+  /**
+   * Hands `value` to a waiting receiver or buffers it, whatever the capacity. Values sent after
+   * `close` are dropped. Returns true when the value was buffered (left waiting to be taken).
+   */
+  send(value: T): boolean {
+    if (this.isClosed || this.handOver(value)) return false;
+    this.items.push(value);
+    return true;
   }
 
   /**

@@ -198,10 +198,7 @@ class Wire implements EngineHost<Pending>, DirectSink {
     this.#work += MESSAGE_WORK;
     // A flood: stop mid-chunk and let the event loop turn before going on.
     if (this.#work >= WORK_PER_TURN && !this.#yielding) this.#yield();
-    const inbox = this.inbox;
-    const before = inbox.length;
-    inbox.send(message);
-    return inbox.length > before;
+    return this.inbox.send(message);
   }
 
   sent(type: "text" | "binary", size: number, wireSize: number): void {

@@ -1,3 +1,5 @@
+import { Buffer } from "node:buffer";
+
 const EMPTY = Buffer.alloc(0);
 /** Room for a payload never passes this multiple of the bytes received… */
 export const GROWTH_FACTOR = 4;

@@ -1,4 +1,19 @@
+import { Buffer } from "node:buffer";
 import { mask } from "./mask.js";
+
+/**
+ * The masking key of the frame being encoded, copied out of its header: a view of those 4 bytes
+ * would be one more object per frame. Read by `mask` before it returns, so one serves every frame.
+ */
+const KEY = new Uint8Array(4);
+
+function keyAt(out: Buffer, at: number): Uint8Array {
+  KEY[0] = out[at]!;
+  KEY[1] = out[at + 1]!;
+  KEY[2] = out[at + 2]!;
+  KEY[3] = out[at + 3]!;
+  return KEY;
+}
 
 /** Size of a client frame header for a payload of `length` bytes (masking key included). */
 export function headerSize(length: number): number {
@@ -77,7 +92,7 @@ export function encodeFrame(
     key,
     keyOffset,
   );
-  mask(payload, out.subarray(start - 4, start), out, start);
+  mask(payload, keyAt(out, start - 4), out, start);
   return out;
 }
 
@@ -86,10 +101,10 @@ export function encodeFrame(
  * masked in place, so no intermediate buffer is made. `byteLength` is `Buffer.byteLength(text)`.
  */
 export function encodeTextFrame(text: string, byteLength: number, key: Uint8Array, keyOffset = 0): Buffer {
-  const out = Buffer.allocUnsafe(headerSize(byteLength) + byteLength);
+  const size = headerSize(byteLength) + byteLength;
+  const out = Buffer.allocUnsafe(size);
   const start = writeHeader(out, 0, 0x1, true, false, byteLength, key, keyOffset);
   out.write(text, start, byteLength, "utf8");
-  const payload = out.subarray(start);
-  mask(payload, out.subarray(start - 4, start), out, start);
+  mask(out.subarray(start), keyAt(out, start - 4), out, start);
   return out;
 }

@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import type { ErrorId } from "../errors/errors.js";
 import { Accumulator } from "./accumulator.js";
 import { decodeClosePayload } from "./close.js";

@@ -1,7 +1,8 @@
+import { Buffer } from "node:buffer";
 import { InflateError, MessageDeflater, MessageInflater } from "../deflate/index.js";
 import { closeCodeOf, type ErrorId, failure, invalid, WebSocketError } from "../errors/errors.js";
 import { encodeClosePayload, isValidCloseCode, MAX_CLOSE_REASON_BYTES } from "../framing/close.js";
-import { encodeFrame, encodeTextFrame } from "../framing/encoder.js";
+import { encodeFrame, encodeTextFrame, type FrameOptions } from "../framing/encoder.js";
 import { POOLED_FRAME_MIN, takeFrameMemory } from "../framing/frame-memory.js";
 import { maskKeys } from "../framing/mask-keys.js";
 import { type DataOpcode, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT } from "../framing/opcodes.js";
@@ -29,6 +30,9 @@ export const CLOSING_HEADROOM = 64;
 export const KEEPALIVE_PAYLOAD = Buffer.from("wschan keep-alive");
 
 const NEVER = Number.POSITIVE_INFINITY;
+/** The options of an uncompressed data frame, made once rather than per frame sent. */
+const BINARY_FRAME: FrameOptions = Object.freeze({ opcode: OP_BINARY });
+const TEXT_FRAME: FrameOptions = Object.freeze({ opcode: OP_TEXT });
 /** The payload length of a client frame we encoded: the frame less its header and 4-byte mask. */
 function payloadLength(frame: Buffer): number {
   const length = frame.length;
@@ -610,6 +614,15 @@ export class Engine<T> implements FrameSink {
 
   /** Stops reading, mid-chunk, while the application has left as much unread as the bounds allow. */
   #checkRoom(): void {
+    // Below the bounds of an open connection there is room whatever the state (those of a closing
+    // one are higher): the common case, checked first, once per message.
+    const config = this.#config;
+    if (
+      this.#unread < config.channelCapacity &&
+      this.#unreadBytes < config.channelBytes &&
+      this.#inbound.length === 0
+    )
+      return;
     if (this.#paused || this.#draining || this.#state === "CLOSED" || this.#roomToRead(1)) return;
     this.#paused = true;
     this.#parser.pause();
@@ -800,7 +813,13 @@ export class Engine<T> implements FrameSink {
   #frame(opcode: number, bytes: Uint8Array): Buffer | Promise<Buffer> {
     if (this.#config.deflate === undefined || bytes.length < this.#config.compressionThreshold) {
       const memory = bytes.length < POOLED_FRAME_MIN ? undefined : takeFrameMemory(bytes.length + 14);
-      return encodeFrame({ opcode }, bytes, this.#masks.bytes, this.#masks.next(), memory);
+      return encodeFrame(
+        opcode === OP_BINARY ? BINARY_FRAME : TEXT_FRAME,
+        bytes,
+        this.#masks.bytes,
+        this.#masks.next(),
+        memory,
+      );
     }
     return this.#compressed(opcode, bytes);
   }

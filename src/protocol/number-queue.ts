@@ -1,7 +1,11 @@
 /** An empty ring, shared until the first push: an idle connection holds no ring of its own. */
 const NONE = new Float64Array(0);
 
-/** A FIFO of numbers on a growable ring: no allocation per item in a steady stream. */
+/**
+ * A FIFO of numbers on a growable ring: no allocation per item in a steady stream. The ring's
+ * size is a power of two, so positions wrap with a mask rather than a division (this runs once
+ * per message received).
+ */
 export class NumberQueue {
   private ring = NONE;
   private head = 0;
@@ -12,13 +16,14 @@ export class NumberQueue {
   }
 
   push(value: number): void {
-    if (this.count === this.ring.length) {
-      const grown = new Float64Array(Math.max(16, this.ring.length * 2));
-      for (let i = 0; i < this.count; i++) grown[i] = this.ring[(this.head + i) % this.ring.length]!;
-      this.ring = grown;
+    let ring = this.ring;
+    if (this.count === ring.length) {
+      const grown = new Float64Array(Math.max(16, ring.length * 2));
+      for (let i = 0; i < this.count; i++) grown[i] = ring[(this.head + i) & (ring.length - 1)]!;
+      this.ring = ring = grown;
       this.head = 0;
     }
-    this.ring[(this.head + this.count) % this.ring.length] = value;
+    ring[(this.head + this.count) & (ring.length - 1)] = value;
     this.count++;
   }
 
@@ -26,7 +31,7 @@ export class NumberQueue {
   shift(): number {
     if (this.count === 0) return 0;
     const value = this.ring[this.head]!;
-    this.head = (this.head + 1) % this.ring.length;
+    this.head = (this.head + 1) & (this.ring.length - 1);
     this.count--;
     return value;
   }

@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { giveFrameMemory, POOLED_FRAME_MIN } from "../framing/frame-memory.js";
 import { NONE } from "./empty.js";
 
