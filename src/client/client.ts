@@ -126,8 +126,8 @@ function engineConfig(init: ClientInit): EngineConfig {
 }
 
 /**
- * The I/O around one engine: pumps the stream's bytes in and the engine's writes out (one write
- * under way at a time), keeps the one real timer the engine asks for, runs compression jobs,
+ * The I/O around one engine: pumps the stream's bytes in and the engine's writes out (while the
+ * stream takes them without backing up), keeps the one real timer the engine asks for, runs compression jobs,
  * and turns outcomes into the public promises and channel. It decides nothing the RFC decides.
  */
 class Wire implements EngineHost<Pending>, DirectSink {
