@@ -1,4 +1,5 @@
 import { Buffer } from "node:buffer";
+import { giveFrameMemory, POOLED_FRAME_MIN, takeFrameMemory } from "./frame-memory.js";
 
 const EMPTY = Buffer.alloc(0);
 /** Room for a payload never passes this multiple of the bytes received… */
@@ -15,6 +16,11 @@ export const GROWTH_FLOOR = 64 * 1024;
 export class Accumulator {
   private buffer: Buffer = EMPTY;
   private used = 0;
+  /**
+   * Whether `buffer` is pooled memory (see `grow`): it may be larger than asked for and hold
+   * bytes of earlier frames past its end, so it is never handed to the application as it is.
+   */
+  private pooled = false;
 
   get length(): number {
     return this.used;
@@ -31,7 +37,8 @@ export class Accumulator {
     if (needed > this.buffer.length) {
       // At least doubling keeps many small fragments linear; doubling stays within the factor.
       const towards = Math.min(expected, Math.max(needed * GROWTH_FACTOR, GROWTH_FLOOR));
-      this.grow(Math.max(needed, Math.min(limit, Math.max(towards, this.buffer.length * 2))));
+      const capacity = Math.max(needed, Math.min(limit, Math.max(towards, this.buffer.length * 2)));
+      this.grow(capacity, capacity >= expected);
     }
     this.buffer.set(source.subarray(start, end), this.used);
     this.used = needed;
@@ -48,7 +55,7 @@ export class Accumulator {
   room(expected: number, limit: number): Buffer {
     const used = this.used;
     const allowed = Math.min(limit, expected, Math.max(used * GROWTH_FACTOR, GROWTH_FLOOR));
-    if (allowed > this.buffer.length) this.grow(allowed);
+    if (allowed > this.buffer.length) this.grow(allowed, allowed >= expected);
     return this.buffer.subarray(used);
   }
 
@@ -59,23 +66,45 @@ export class Accumulator {
 
   // ---- end of issue 17 block ----
 
-  /** Moves the bytes held into new memory of `capacity` bytes. */
-  private grow(capacity: number): void {
-    const grown = Buffer.allocUnsafe(capacity);
+  /**
+   * Moves the bytes held into new memory of `capacity` bytes. A step on the way to a large
+   * payload (not `final`: the payload will need more) takes memory from the pool of large
+   * frames, and the memory it leaves goes back there: it was never shown to anyone, and fresh
+   * memory costs a page fault every 4 KiB. The last step gets memory of its own, exactly sized,
+   * since the application keeps it.
+   */
+  private grow(capacity: number, final: boolean): void {
+    const memory = final || capacity < POOLED_FRAME_MIN ? undefined : takeFrameMemory(capacity);
+    const grown = memory === undefined ? Buffer.allocUnsafe(capacity) : Buffer.from(memory, 0, capacity);
     this.buffer.copy(grown, 0, 0, this.used);
+    this.release();
     this.buffer = grown;
+    this.pooled = memory !== undefined;
+  }
+
+  /** Gives the current memory to the pool when it is a whole allocation of its own. */
+  private release(): void {
+    const old = this.buffer;
+    if (old.length >= POOLED_FRAME_MIN && old.byteOffset === 0) giveFrameMemory(old.buffer as ArrayBuffer);
   }
 
   /** Hands the bytes over; the accumulator starts afresh, so the result is never overwritten. */
   take(): Buffer {
-    const out = this.used === this.buffer.length ? this.buffer : this.buffer.subarray(0, this.used);
+    let out = this.used === this.buffer.length ? this.buffer : this.buffer.subarray(0, this.used);
+    if (this.pooled) {
+      // A payload that ended before the memory meant for it was filled: copied out, exactly.
+      out = Buffer.from(out);
+      this.release();
+    }
     this.buffer = EMPTY;
     this.used = 0;
+    this.pooled = false;
     return out;
   }
 
   clear(): void {
     this.buffer = EMPTY;
     this.used = 0;
+    this.pooled = false;
   }
 }
