@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { giveFrameMemory, POOLED_FRAME_MIN } from "../framing/frame-memory.js";
+import { giveFrameMemory, POOLED_FRAME_MIN, takeFrameMemory } from "../framing/frame-memory.js";
 import { NONE } from "./empty.js";
 
 /** Below this total, frames written together are joined into one buffer. */
@@ -9,6 +9,26 @@ export const COALESCE_BYTES = 64 * 1024;
  * and expects ten pongs). Past this, a newer pong replaces the newest waiting one.
  */
 export const MAX_OWED_PONGS = 32;
+
+/** Small frames joined into this much or more share memory with the pool of large frames. */
+const JOINED_POOL_MIN = 32 * 1024;
+
+/**
+ * Small frames copied into one buffer for one write. Large enough joins take their memory from
+ * the pool that large frames use, and give it back once written (`Outbox.written`): a busy
+ * sender then joins its frames into the same few buffers instead of new memory each time.
+ */
+function joined(frames: readonly Buffer[], total: number): Buffer {
+  const memory = total >= JOINED_POOL_MIN ? takeFrameMemory(total) : undefined;
+  if (memory === undefined) return Buffer.concat(frames, total);
+  const out = Buffer.from(memory, 0, total);
+  let at = 0;
+  for (const frame of frames) {
+    out.set(frame, at);
+    at += frame.length;
+  }
+  return out;
+}
 
 /** Frames handed to the transport in one write, with the tokens to settle when it completes. */
 export interface Batch<T> {
@@ -122,7 +142,7 @@ export class Outbox<T> {
       while (this.pongs.length > 0 && this.pongs[0]! < end) this.pongs.shift();
     }
     this.queuedBytes -= total;
-    const data = taken.length === 1 ? taken[0]! : Buffer.concat(taken, total);
+    const data = taken.length === 1 ? taken[0]! : joined(taken, total);
     const flight = { data, frames: taken, tokens, since };
     if (this.first === undefined) this.first = flight;
     else {
@@ -145,6 +165,10 @@ export class Outbox<T> {
       if (frame.length >= POOLED_FRAME_MIN && frame.byteOffset === 0)
         giveFrameMemory(frame.buffer as ArrayBuffer);
     }
+    // So is the memory small frames were joined in (see `joined`).
+    const data = flight.data;
+    if (flight.frames.length > 1 && data.byteOffset === 0 && data.buffer.byteLength >= JOINED_POOL_MIN)
+      giveFrameMemory(data.buffer as ArrayBuffer);
     return flight.tokens;
   }
 
