@@ -1,10 +1,13 @@
 /**
- * Memory of large outgoing frames, kept for reuse once the socket has written them. A fresh
- * megabyte costs its page faults on first write (about as much as masking it); reused memory
- * does not. The pool is process-wide and small, so an idle process keeps at most POOL_BYTES.
+ * Memory of large outgoing frames (and of joined small ones, and of the steps a large incoming
+ * message grows through), kept for reuse once nothing refers to it. A fresh megabyte costs its
+ * page faults on first write (about as much as masking it); reused memory does not. The pool is
+ * process-wide and small, so an idle process keeps at most POOL_BYTES.
  */
 const POOL_BYTES = 8 * 1024 * 1024;
-const POOL_COUNT = 8;
+// Room for the joined writes of small frames (up to 64 KiB each) beside large frames and the steps of
+// large incoming messages.
+const POOL_COUNT = 16;
 
 const pool: ArrayBuffer[] = [];
 let pooled = 0;

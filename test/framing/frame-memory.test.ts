@@ -10,12 +10,12 @@ t.test("pooled frame memory is handed out only when it fits without waste, once"
   t.equal(takeFrameMemory(700 * 1024), undefined, "handed out once");
 });
 
-t.test("the pool keeps at most 8 buffers and 8 MiB", async (t) => {
-  const many = Array.from({ length: 12 }, () => new ArrayBuffer(128 * 1024));
+t.test("the pool keeps at most 16 buffers and 8 MiB", async (t) => {
+  const many = Array.from({ length: 20 }, () => new ArrayBuffer(128 * 1024));
   for (const m of many) giveFrameMemory(m);
   let taken = 0;
   while (takeFrameMemory(128 * 1024) !== undefined) taken++;
-  t.equal(taken, 8, "8 buffers kept");
+  t.equal(taken, 16, "16 buffers kept");
   const big = Array.from({ length: 4 }, () => new ArrayBuffer(3 * 1024 * 1024));
   for (const m of big) giveFrameMemory(m);
   let bytes = 0;
