@@ -101,8 +101,7 @@ export function encodeFrame(
  * masked in place, so no intermediate buffer is made. `byteLength` is `Buffer.byteLength(text)`.
  */
 export function encodeTextFrame(text: string, byteLength: number, key: Uint8Array, keyOffset = 0): Buffer {
-  const size = headerSize(byteLength) + byteLength;
-  const out = Buffer.allocUnsafe(size);
+  const out = Buffer.allocUnsafe(headerSize(byteLength) + byteLength);
   const start = writeHeader(out, 0, 0x1, true, false, byteLength, key, keyOffset);
   out.write(text, start, byteLength, "utf8");
   mask(out.subarray(start), keyAt(out, start - 4), out, start);

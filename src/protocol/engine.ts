@@ -30,9 +30,11 @@ export const CLOSING_HEADROOM = 64;
 export const KEEPALIVE_PAYLOAD = Buffer.from("wschan keep-alive");
 
 const NEVER = Number.POSITIVE_INFINITY;
+
 /** The options of an uncompressed data frame, made once rather than per frame sent. */
 const BINARY_FRAME: FrameOptions = Object.freeze({ opcode: OP_BINARY });
 const TEXT_FRAME: FrameOptions = Object.freeze({ opcode: OP_TEXT });
+
 /** The payload length of a client frame we encoded: the frame less its header and 4-byte mask. */
 function payloadLength(frame: Buffer): number {
   const length = frame.length;
@@ -573,7 +575,15 @@ export class Engine<T> implements FrameSink {
 
   /** @internal */
   onPong(payload: Buffer): void {
-    this.#onPong(payload);
+    if (this.#keepalivePingedAt !== 0 && payload.equals(KEEPALIVE_PAYLOAD)) {
+      this.#rtt(this.#lastRead - this.#keepalivePingedAt);
+    }
+    const pings = this.#pings;
+    const index = pings.findIndex((p) => p.payload.equals(payload));
+    if (index < 0) return;
+    // A pong may answer only the latest of several pings (RFC 6455 §5.5.3): it settles the earlier ones too.
+    this.#rtt(this.#lastRead - pings[index]!.sentAt);
+    for (const ping of pings.splice(0, index + 1)) this.#host.settle(ping.token, undefined);
   }
 
   /** @internal */
@@ -731,18 +741,6 @@ export class Engine<T> implements FrameSink {
       this.#paused = false;
       this.#host.resumeSoon();
     }
-  }
-
-  #onPong(payload: Buffer): void {
-    if (this.#keepalivePingedAt !== 0 && payload.equals(KEEPALIVE_PAYLOAD)) {
-      this.#rtt(this.#lastRead - this.#keepalivePingedAt);
-    }
-    const pings = this.#pings;
-    const index = pings.findIndex((p) => p.payload.equals(payload));
-    if (index < 0) return;
-    // A pong may answer only the latest of several pings (RFC 6455 §5.5.3): it settles the earlier ones too.
-    this.#rtt(this.#lastRead - pings[index]!.sentAt);
-    for (const ping of pings.splice(0, index + 1)) this.#host.settle(ping.token, undefined);
   }
 
   #rtt(rtt: number): void {
