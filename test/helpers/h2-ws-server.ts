@@ -2,6 +2,7 @@ import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import * as wsModule from "ws";
 import { WebSocket } from "ws";
+import { socketQueue } from "./ws-server.js";
 
 /** Parts of `ws` that its ESM entry exports but its type declarations leave out. */
 interface WsExtras {
@@ -74,8 +75,7 @@ export async function startH2Peer(
           allowHTTP1: options.allowHTTP1 ?? false,
         });
   const requests: http2.IncomingHttpHeaders[] = [];
-  const queue: WebSocket[] = [];
-  const waiters: ((ws: WebSocket) => void)[] = [];
+  const sockets = socketQueue();
   const sessions = new Set<http2.ServerHttp2Session>();
   let sessionCount = 0;
   server.on("session", (session) => {
@@ -128,15 +128,7 @@ export async function startH2Peer(
       { maxPayload: 0 },
     );
     onConnection?.(ws);
-    const waiter = waiters.shift();
-    if (waiter) waiter(ws);
-    else {
-      queue.push(ws);
-      ws.once("close", () => {
-        const index = queue.indexOf(ws);
-        if (index >= 0) queue.splice(index, 1);
-      });
-    }
+    sockets.offer(ws);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
@@ -145,10 +137,7 @@ export async function startH2Peer(
     port,
     requests,
     sessions: () => sessionCount,
-    connection() {
-      const ready = queue.shift();
-      return ready ? Promise.resolve(ready) : new Promise((resolve) => waiters.push(resolve));
-    },
+    connection: sockets.next,
     goaway(code = 0, lastStreamId?: number) {
       for (const session of sessions) session.goaway(code, lastStreamId);
     },

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./daemons.js";
 
 /**
  * haproxy (the Debian package) on 127.0.0.1 as an HTTP/2 front end that accepts WebSockets over
@@ -24,15 +25,6 @@ export function haproxyVersion(): [number, number] | undefined {
 export function haveHaproxy(): boolean {
   const v = haproxyVersion();
   return v !== undefined && (v[0] > 2 || (v[0] === 2 && v[1] >= 4));
-}
-
-/** A free TCP port on 127.0.0.1 (free when asked; haproxy binds it right after). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export interface Haproxy {

@@ -1,15 +1,9 @@
 import { createHash } from "node:crypto";
 import * as net from "node:net";
+import { type ClientFrame, FrameReader } from "../../src/testing/frames.js";
 import { closePayload, frame } from "./frames.js";
 
-/** A frame the client sent, unmasked. */
-export interface ClientFrame {
-  readonly fin: boolean;
-  readonly rsv: number;
-  readonly opcode: number;
-  readonly masked: boolean;
-  readonly payload: Buffer;
-}
+export type { ClientFrame };
 
 export interface HandshakeRequest {
   readonly requestLine: string;
@@ -32,7 +26,8 @@ export interface RawPeerOptions {
 export class RawConnection {
   readonly socket: net.Socket;
   readonly request: HandshakeRequest;
-  private buffer: Buffer;
+  /** The client's bytes, read into frames (no limit: tests decide what is too much). */
+  private readonly reader = new FrameReader(Number.MAX_SAFE_INTEGER);
   private waiters: (() => void)[] = [];
   private isEnded = false;
   /** Resolves when the client ends or drops TCP. */
@@ -41,7 +36,7 @@ export class RawConnection {
   constructor(socket: net.Socket, request: HandshakeRequest, rest: Buffer) {
     this.socket = socket;
     this.request = request;
-    this.buffer = rest;
+    this.reader.push(rest);
     this.ended = new Promise((resolve) => {
       const done = (): void => {
         this.isEnded = true;
@@ -52,7 +47,7 @@ export class RawConnection {
       socket.once("close", done);
     });
     socket.on("data", (chunk: Buffer) => {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
+      this.reader.push(chunk);
       this.wake();
     });
     socket.on("error", () => {});
@@ -96,27 +91,9 @@ export class RawConnection {
   }
 
   private take(): ClientFrame | undefined {
-    const b = this.buffer;
-    if (b.length < 2) return undefined;
-    let length = b[1]! & 0x7f;
-    let at = 2;
-    if (length === 126) {
-      if (b.length < 4) return undefined;
-      length = b.readUInt16BE(2);
-      at = 4;
-    } else if (length === 127) {
-      if (b.length < 10) return undefined;
-      length = Number(b.readBigUInt64BE(2));
-      at = 10;
-    }
-    const masked = (b[1]! & 0x80) !== 0;
-    const keyAt = at;
-    if (masked) at += 4;
-    if (b.length < at + length) return undefined;
-    const payload = Buffer.from(b.subarray(at, at + length));
-    if (masked) for (let i = 0; i < payload.length; i++) payload[i]! ^= b[keyAt + (i & 3)]!;
-    this.buffer = b.subarray(at + length);
-    return { fin: (b[0]! & 0x80) !== 0, rsv: (b[0]! >> 4) & 7, opcode: b[0]! & 0x0f, masked, payload };
+    const next = this.reader.next();
+    // A frame announcing more than 2^53 bytes can never arrive whole: nextFrame times out on it.
+    return next === "too big" ? undefined : next;
   }
 
   /** Plays the server's part of a client-initiated closing handshake: reads up to the client's Close, echoes its code, ends TCP. */

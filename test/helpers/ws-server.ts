@@ -10,35 +10,49 @@ export interface WsPeer {
   close(): Promise<void>;
 }
 
+/**
+ * Server-side sockets in the order they connected, for a peer's `connection()`: each goes to the
+ * oldest waiting caller, or waits for the next one.
+ */
+export function socketQueue(): { offer(ws: WebSocket): void; next(): Promise<WebSocket> } {
+  const queue: WebSocket[] = [];
+  const waiters: ((ws: WebSocket) => void)[] = [];
+  return {
+    offer(ws) {
+      const waiter = waiters.shift();
+      if (waiter) waiter(ws);
+      else {
+        queue.push(ws);
+        // A socket nobody asked for must not stay referenced after it closes.
+        ws.once("close", () => {
+          const index = queue.indexOf(ws);
+          if (index >= 0) queue.splice(index, 1);
+        });
+      }
+    },
+    next() {
+      const ready = queue.shift();
+      return ready ? Promise.resolve(ready) : new Promise((resolve) => waiters.push(resolve));
+    },
+  };
+}
+
 export async function startWsPeer(
   options: ServerOptions = {},
   onConnection?: (ws: WebSocket) => void,
 ): Promise<WsPeer> {
   const server = new WebSocketServer({ host: "127.0.0.1", port: 0, ...options });
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  const queue: WebSocket[] = [];
-  const waiters: ((ws: WebSocket) => void)[] = [];
+  const sockets = socketQueue();
   server.on("connection", (ws) => {
     onConnection?.(ws);
-    const waiter = waiters.shift();
-    if (waiter) waiter(ws);
-    else {
-      queue.push(ws);
-      // A socket nobody asked for must not stay referenced after it closes.
-      ws.once("close", () => {
-        const index = queue.indexOf(ws);
-        if (index >= 0) queue.splice(index, 1);
-      });
-    }
+    sockets.offer(ws);
   });
   const port = (server.address() as AddressInfo).port;
   return {
     server,
     url: `ws://127.0.0.1:${port}`,
-    connection() {
-      const ready = queue.shift();
-      return ready ? Promise.resolve(ready) : new Promise((resolve) => waiters.push(resolve));
-    },
+    connection: sockets.next,
     async close() {
       for (const client of server.clients) client.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));
