@@ -30,6 +30,33 @@ if grep -Eq '^package/(src|test|bench|autobahn|examples)/' <<<"$listing"; then
   echo "pack-test: $tarball holds development files:"; grep -E '^package/(src|test|bench|autobahn|examples)/' <<<"$listing" | head; exit 1
 fi
 
+# The tiny local server both the ESM and the CommonJS checks talk to (.cjs: it loads from either).
+cat > "$work/peer.cjs" <<'JS'
+// Completes the handshake, sends "hello from the server" and closes with 1000.
+const { createHash } = require("node:crypto");
+const net = require("node:net");
+
+exports.startPeer = () =>
+  new Promise((resolve) => {
+    const server = net.createServer((socket) => {
+      let head = "";
+      socket.on("data", (chunk) => {
+        head += chunk.toString("latin1");
+        if (!head.includes("\r\n\r\n")) return;
+        const key = /sec-websocket-key: *(\S+)/i.exec(head)?.[1] ?? "";
+        const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+        const text = Buffer.from("hello from the server");
+        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+        socket.write(Buffer.concat([Buffer.from([0x81, text.length]), text, Buffer.from([0x88, 2, 0x03, 0xe8])]));
+        socket.removeAllListeners("data");
+        socket.on("data", () => socket.end()); // the client's Close: the handshake is done
+      });
+      socket.on("error", () => {});
+    });
+    server.listen(0, "127.0.0.1", () => resolve(server));
+  });
+JS
+
 app="$work/app"
 mkdir -p "$app"
 cd "$app"
@@ -42,9 +69,7 @@ npm install --offline --no-audit --no-fund --loglevel=error "$work/$tarball"
 cat > esm.mjs <<'JS'
 // Imports the installed package as a user would, and talks to a tiny local server.
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
-import * as net from "node:net";
 import * as websocket from "wschan";
 
 const fail = (message) => {
@@ -63,23 +88,7 @@ try {
   if (!websocket.errors.is(error, websocket.errors.INVALID)) fail(`a bad URL gave ${error}, not INVALID`);
 }
 
-// A server that completes the handshake, sends "hello from the server" and closes with 1000.
-const server = net.createServer((socket) => {
-  let head = "";
-  socket.on("data", (chunk) => {
-    head += chunk.toString("latin1");
-    if (!head.includes("\r\n\r\n")) return;
-    const key = /sec-websocket-key: *(\S+)/i.exec(head)?.[1] ?? "";
-    const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
-    const text = Buffer.from("hello from the server");
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
-    socket.write(Buffer.concat([Buffer.from([0x81, text.length]), text, Buffer.from([0x88, 2, 0x03, 0xe8])]));
-    socket.removeAllListeners("data");
-    socket.on("data", () => socket.end()); // the client's Close: the handshake is done
-  });
-  socket.on("error", () => {});
-});
-await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+const server = await createRequire(import.meta.url)("../peer.cjs").startPeer();
 const url = `ws://127.0.0.1:${server.address().port}/`;
 
 const client = await websocket.connect(url, { dial_timeout: "5s" });
@@ -227,8 +236,6 @@ JSON
 npm install --offline --no-audit --no-fund --loglevel=error "$work/$tarball"
 cat > main.js <<'JS'
 // require("wschan") as a CommonJS program would, then a connection to a tiny local server.
-const { createHash } = require("node:crypto");
-const net = require("node:net");
 const websocket = require("wschan");
 
 const fail = (message) => {
@@ -239,22 +246,7 @@ for (const name of ["connect", "select", "after", "timer", "chan", "Channel", "C
   if (websocket[name] === undefined) fail(`export ${name} is missing`);
 }
 if (websocket.TEXT !== 1 || websocket.CLOSE_CODES.NORMAL !== 1000) fail("constants are wrong");
-const server = net.createServer((socket) => {
-  let head = "";
-  socket.on("data", (chunk) => {
-    head += chunk.toString("latin1");
-    if (!head.includes("\r\n\r\n")) return;
-    const key = /sec-websocket-key: *(\S+)/i.exec(head)?.[1] ?? "";
-    const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
-    const text = Buffer.from("hello from the server");
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
-    socket.write(Buffer.concat([Buffer.from([0x81, text.length]), text, Buffer.from([0x88, 2, 0x03, 0xe8])]));
-    socket.removeAllListeners("data");
-    socket.on("data", () => socket.end());
-  });
-  socket.on("error", () => {});
-});
-server.listen(0, "127.0.0.1", async () => {
+require("../peer.cjs").startPeer().then(async (server) => {
   try {
     await websocket.connect("http://example.com/").then(
       () => fail("connect accepted an http: URL"),
