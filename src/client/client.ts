@@ -2,7 +2,7 @@ import type { Duplex } from "node:stream";
 import { type Channel, ChannelCore } from "../channel/channel.js";
 import type { DeflateParams } from "../deflate/index.js";
 import type { WebSocketError } from "../errors/errors.js";
-import { parseHeaderBlock } from "../handshake/response.js";
+import { headerRecord, parseHeaderBlock } from "../handshake/index.js";
 import type { ResolvedOptions } from "../options/options.js";
 import { type CloseCode, COMPRESSION, type SendType } from "../protocol/constants.js";
 import { Engine } from "../protocol/engine.js";
@@ -97,9 +97,7 @@ function rejected(error: unknown): Promise<boolean> {
 /** The public form of an HTTP/1.1 response's header block (see `ClientInit.handshake`). */
 function handshakeFromText(text: string): HandshakeResponse {
   const parsed = parseHeaderBlock(text);
-  const headers: Record<string, readonly string[]> = Object.create(null);
-  for (const [name, values] of parsed.headers) headers[name] = values;
-  return { status: parsed.status, statusText: parsed.statusText, headers };
+  return { status: parsed.status, statusText: parsed.statusText, headers: headerRecord(parsed.headers) };
 }
 
 /** The engine's configuration from the connection's options. */

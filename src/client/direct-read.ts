@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import * as net from "node:net";
+import { prototypeless } from "../options/own.js";
 
 /** Size of a read while data flows. */
 const READ_SIZE = 64 * 1024;
@@ -115,10 +116,7 @@ const ONREAD = {
 export function connectDirect(options: net.TcpNetConnectOpts): net.Socket {
   // Copied onto an object with no prototype, as dial.ts gives every socket's options: a field
   // planted on Object.prototype (a unix socket path, say) cannot reach net.connect.
-  const fields: net.TcpNetConnectOpts = Object.assign(Object.create(null), options, {
-    onread: ONREAD,
-  });
-  const socket = net.connect(fields);
+  const socket = net.connect(Object.assign(prototypeless(options), { onread: ONREAD }));
   readers.set(socket, new DirectReader(socket));
   return socket;
 }

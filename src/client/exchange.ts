@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import type { HttpResponse, WebSocketError } from "../errors/errors.js";
-import { type ParsedResponse, ResponseParser } from "../handshake/index.js";
+import { headerRecord, type ParsedResponse, ResponseParser } from "../handshake/index.js";
 import { BoundedBody } from "../routes/http-body.js";
 import type { DialDeadline, Phase } from "./deadline.js";
 
@@ -9,6 +9,43 @@ import type { DialDeadline, Phase } from "./deadline.js";
  * WebSocket Upgrade both go through here. The head is bounded (`ResponseParser`'s 16 KiB); the
  * body of a refusal is read to 64 KiB by `readBody`. No listener of ours is left on the stream.
  */
+
+/** What one chunk of the peer's answer settles: nothing yet (undefined), a value, or a failure. */
+export type Reply<T> = { readonly value: T } | { readonly error: WebSocketError } | undefined;
+
+/**
+ * Listens to `stream` until `onChunk` settles what the peer answers, or the stream fails
+ * (`failed`) or ends or closes (`closed`), then removes every listener it added. Listening starts
+ * at once, so the caller may write its request right after.
+ */
+export function converse<T>(
+  stream: Duplex,
+  onChunk: (chunk: Buffer) => Reply<T>,
+  failed: (error: Error) => WebSocketError,
+  closed: () => WebSocketError,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const done = (reply: Exclude<Reply<T>, undefined>): void => {
+      stream.off("data", onData);
+      stream.off("error", onError);
+      stream.off("close", onClose);
+      stream.off("end", onClose);
+      if ("error" in reply) reject(reply.error);
+      else resolve(reply.value);
+    };
+    const onData = (chunk: Buffer): void => {
+      const reply = onChunk(chunk);
+      if (reply !== undefined) done(reply);
+    };
+    const onError = (error: Error): void => done({ error: failed(error) });
+    const onClose = (): void => done({ error: closed() });
+    stream.on("data", onData);
+    stream.on("error", onError);
+    stream.on("close", onClose);
+    // Sockets are half-open capable: a peer's FIN is an "end" with no "close" to follow.
+    stream.on("end", onClose);
+  });
+}
 
 /** How a failed exchange is reported; each builds the error for the caller's phase. */
 export interface ExchangeErrors {
@@ -31,31 +68,18 @@ export async function exchange(
   const parser = new ResponseParser();
   // The first bytes are kept (a little) so that a failure can tell what the peer spoke instead.
   let first = Buffer.alloc(0);
-  const answer = new Promise<ParsedResponse>((resolve, reject) => {
-    const done = (error: WebSocketError | undefined, response?: ParsedResponse): void => {
-      stream.off("data", onData);
-      stream.off("error", onError);
-      stream.off("close", onClose);
-      stream.off("end", onClose);
-      if (error === undefined) resolve(response!);
-      else reject(error);
-    };
-    const onData = (chunk: Buffer): void => {
+  const answer = converse<ParsedResponse>(
+    stream,
+    (chunk) => {
       if (first.length < 16) first = Buffer.concat([first, chunk.subarray(0, 16 - first.length)]);
       const result = parser.push(chunk);
-      if (result === undefined) return;
-      if (result.kind === "error") done(errors.malformed(result.message, first));
-      else done(undefined, result);
-    };
-    const onError = (error: Error): void => done(errors.failed(error));
-    const onClose = (): void => done(errors.closed(first));
-    stream.on("data", onData);
-    stream.on("error", onError);
-    stream.on("close", onClose);
-    // Sockets are half-open capable: a peer's FIN is an "end" with no "close" to follow.
-    stream.on("end", onClose);
-    stream.write(request);
-  });
+      if (result === undefined) return undefined;
+      return result.kind === "error" ? { error: errors.malformed(result.message, first) } : { value: result };
+    },
+    errors.failed,
+    () => errors.closed(first),
+  );
+  stream.write(request);
   return deadline.guard(phase, answer);
 }
 
@@ -66,8 +90,7 @@ export async function exchange(
  */
 export function readBody(stream: Duplex, response: ParsedResponse, waitMs: number): Promise<HttpResponse> {
   const body = new BoundedBody(response.headers);
-  const headers: Record<string, readonly string[]> = Object.create(null);
-  for (const [name, values] of response.headers) headers[name] = values;
+  const headers = headerRecord(response.headers);
   const make = (): HttpResponse => ({
     status: response.status,
     statusText: response.statusText,

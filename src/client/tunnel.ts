@@ -1,9 +1,9 @@
 import type { Duplex } from "node:stream";
-import { failure, type WebSocketError } from "../errors/errors.js";
+import { failure } from "../errors/errors.js";
 import { authority, connectRequest, type ProxyTarget } from "../routes/proxy.js";
 import { Socks5Client } from "../routes/socks5.js";
 import type { DialDeadline } from "./deadline.js";
-import { exchange, readBody } from "./exchange.js";
+import { converse, exchange, readBody } from "./exchange.js";
 import { errorText } from "./tls.js";
 
 /**
@@ -53,24 +53,18 @@ export function socksTunnel(
 ): Promise<Buffer> {
   const socks = new Socks5Client({ host, port, credentials: proxy.credentials });
   const target = authority(host, port);
-  const answer = new Promise<Buffer>((resolve, reject) => {
-    const done = (error: WebSocketError | undefined, rest?: Uint8Array): void => {
-      stream.off("data", onData);
-      stream.off("error", onError);
-      stream.off("close", onClose);
-      stream.off("end", onClose);
-      if (error === undefined) resolve(Buffer.from(rest!));
-      else reject(error);
-    };
-    const onData = (chunk: Buffer): void => {
+  const answer = converse<Buffer>(
+    stream,
+    (chunk) => {
       const step = socks.receive(chunk);
       if (step.kind === "more") {
         if (step.send !== undefined) stream.write(step.send);
-      } else if (step.kind === "open") {
-        done(undefined, step.rest);
-      } else {
-        const message = `SOCKS5 proxy ${proxy.shown} refused the tunnel to ${target}: ${step.message}`;
-        done(
+        return undefined;
+      }
+      if (step.kind === "open") return { value: Buffer.from(step.rest) };
+      const message = `SOCKS5 proxy ${proxy.shown} refused the tunnel to ${target}: ${step.message}`;
+      return {
+        error:
           step.reason === "refused"
             ? failure("PROXY_REFUSED", message, {
                 retryable: step.retryable,
@@ -79,22 +73,12 @@ export function socksTunnel(
             : failure("PROXY_FAILED", `SOCKS5 proxy ${proxy.shown} answered wrongly: ${step.message}`, {
                 retryable: false,
               }),
-        );
-      }
-    };
-    const onError = (error: Error): void =>
-      done(
-        failure("PROXY_FAILED", `SOCKS5 proxy ${proxy.shown} failed: ${errorText(error)}`, { cause: error }),
-      );
-    const onClose = (): void =>
-      done(
-        failure("PROXY_FAILED", `SOCKS5 proxy ${proxy.shown} closed the connection during the negotiation`),
-      );
-    stream.on("data", onData);
-    stream.on("error", onError);
-    stream.on("close", onClose);
-    stream.on("end", onClose);
-    stream.write(socks.start());
-  });
+      };
+    },
+    (error) =>
+      failure("PROXY_FAILED", `SOCKS5 proxy ${proxy.shown} failed: ${errorText(error)}`, { cause: error }),
+    () => failure("PROXY_FAILED", `SOCKS5 proxy ${proxy.shown} closed the connection during the negotiation`),
+  );
+  stream.write(socks.start());
   return deadline.guard("SOCKS5 negotiation", answer);
 }

@@ -3,7 +3,7 @@ export { acceptFor, generateKey, WEBSOCKET_GUID } from "./key.js";
 export type { RequestInput } from "./request.js";
 export { basicCredentials, buildRequest } from "./request.js";
 export type { ParsedResponse, ResponseError } from "./response.js";
-export { DEFAULT_MAX_HEADER_BYTES, ResponseParser } from "./response.js";
+export { DEFAULT_MAX_HEADER_BYTES, headerRecord, parseHeaderBlock, ResponseParser } from "./response.js";
 export type { Selection } from "./selection.js";
 export { checkSelection } from "./selection.js";
 export type { HandshakeOffer, HandshakeOutcome } from "./validate.js";

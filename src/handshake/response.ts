@@ -175,6 +175,18 @@ export function parseHeaderBlock(text: string): {
   return parsed;
 }
 
+/**
+ * Header values by lower-case name as a record with no prototype (a header named `__proto__`
+ * is a header like any other), as errors and `client.handshake` show them.
+ */
+export function headerRecord(
+  headers: ReadonlyMap<string, readonly string[]>,
+): Record<string, readonly string[]> {
+  const record: Record<string, readonly string[]> = Object.create(null);
+  for (const [name, values] of headers) record[name] = values;
+  return record;
+}
+
 /** parseBlock reads one complete header block (ending in CRLF CRLF); a string is the reason it is malformed. */
 function parseBlock(
   bytes: Buffer,
