@@ -12,6 +12,7 @@ export type Payload = Buffer | string;
 /** The clients this harness knows; "raw" is the TCP ceiling, handled apart (it has no framing). */
 export const CLIENT_NAMES = [
   "wschan",
+  "wschan-base",
   "wschan-batch",
   "wschan-iter",
   "ws",
@@ -29,6 +30,7 @@ export type ClientName = (typeof CLIENT_NAMES)[number];
 export type WschanMode = "receive" | "batch" | "iter";
 export const WSCHAN_MODES: Readonly<Record<string, WschanMode>> = {
   wschan: "receive",
+  "wschan-base": "receive",
   "wschan-batch": "batch",
   "wschan-iter": "iter",
 };
@@ -73,6 +75,7 @@ export async function loadClient(
 ): Promise<ClientLibrary> {
   switch (name) {
     case "wschan":
+    case "wschan-base":
     case "wschan-batch":
     case "wschan-iter":
       return loadWschan(wschanPath, WSCHAN_MODES[name]!);

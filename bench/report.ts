@@ -241,6 +241,7 @@ export function num(value: number | undefined, digits = 3): string {
 
 export const CLIENT_LABELS: Readonly<Record<ClientName, string>> = {
   wschan: "wschan",
+  "wschan-base": "wschan baseline (--baseline)",
   "wschan-batch": "wschan receiveBatch",
   "wschan-iter": "wschan for await",
   ws: "ws (pure JS)",
@@ -441,6 +442,7 @@ export function markdown(
 
 const COLORS: Readonly<Record<ClientName, string>> = {
   wschan: "#2563eb",
+  "wschan-base": "#a855f7",
   "wschan-batch": "#1e3a8a",
   "wschan-iter": "#60a5fa",
   ws: "#9ca3af",
@@ -460,7 +462,15 @@ function escapeXml(text: string): string {
  * The raw-TCP ceiling is given as text, since it would dwarf the bars.
  */
 export function chart(summaries: readonly Summary[], subtitle: string): string {
-  const bars: ClientName[] = ["wschan", "wschan-batch", "wschan-iter", "ws", "ws-native", "undici"];
+  const bars: ClientName[] = [
+    "wschan",
+    "wschan-base",
+    "wschan-batch",
+    "wschan-iter",
+    "ws",
+    "ws-native",
+    "undici",
+  ];
   const scenarios = SCENARIOS.filter(
     (s) => s.kind !== "fair" && s.kind !== "scale" && summaries.some((x) => x.scenario === s.id),
   );

@@ -10,9 +10,12 @@
 //   --rounds N           rounds (default 5 full, 2 quick; idle connections: 3 full, 1 quick)
 //   --only a,b           scenario ids (see bench/protocol.ts), e.g. --only recv-bin-16,rtt-32
 //   --clients a,b        among wschan, wschan-batch, wschan-iter, ws, ws-native, undici, raw
+//                        (and wschan-base, with --baseline)
 //                        (wschan-batch and wschan-iter receive with receiveBatch()/tryReceive()
 //                        and `for await`; they run the receive scenarios only)
 //   --wschan PATH        benchmark another build of wschan (its dist/index.js); skips the build
+//   --baseline PATH      also run a second build of wschan as the client "wschan-base", in the same
+//                        rounds, interleaved: before/after comparisons without the drift of two runs
 //   --label TEXT         how the report names that build (e.g. the commit it was built from)
 //   --no-build           use dist/ as it is
 //   --node PATH          run the server and the clients with another Node binary (e.g. Node 24
@@ -46,6 +49,7 @@ interface Options {
   readonly scenarios: readonly Scenario[];
   readonly clients: readonly ClientName[];
   readonly wschan: string | undefined;
+  readonly baseline: string | undefined;
   readonly build: boolean;
   readonly profile: boolean;
   readonly node: string;
@@ -57,7 +61,7 @@ function parseArgs(argv: readonly string[]): Options {
     const at = argv.indexOf(name);
     return at >= 0 ? argv[at + 1] : undefined;
   };
-  const withValue = ["--rounds", "--only", "--clients", "--wschan", "--label", "--node"];
+  const withValue = ["--rounds", "--only", "--clients", "--wschan", "--baseline", "--label", "--node"];
   const known = new Set([...withValue, "--quick", "--no-build", "--profile"]);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -72,11 +76,16 @@ function parseArgs(argv: readonly string[]): Options {
   if (only !== undefined && scenarios.length !== only.length) {
     fail(`unknown scenario in --only; known: ${SCENARIOS.map((s) => s.id).join(", ")}`);
   }
-  const clientList = value("--clients")?.split(",") ?? [...CLIENT_NAMES];
+  const baseline = value("--baseline");
+  const clientList =
+    value("--clients")?.split(",") ??
+    CLIENT_NAMES.filter((c) => c !== "wschan-base" || baseline !== undefined);
   for (const c of clientList) {
     if (!(CLIENT_NAMES as readonly string[]).includes(c))
       fail(`unknown client ${c}; known: ${CLIENT_NAMES.join(", ")}`);
   }
+  if (baseline !== undefined && !clientList.includes("wschan-base")) clientList.push("wschan-base");
+  if (baseline === undefined && clientList.includes("wschan-base")) fail("wschan-base needs --baseline PATH");
   const wschan = value("--wschan");
   return {
     quick,
@@ -85,6 +94,7 @@ function parseArgs(argv: readonly string[]): Options {
     scenarios,
     clients: clientList as ClientName[],
     wschan: wschan === undefined ? undefined : resolve(wschan),
+    baseline: baseline === undefined ? undefined : resolve(baseline),
     build: wschan === undefined && !argv.includes("--no-build"),
     profile: argv.includes("--profile"),
     node: resolve(value("--node") ?? process.execPath),
@@ -320,7 +330,7 @@ async function main(): Promise<void> {
           scenario: scenario.id,
           count: countFor(scenario, client),
           port: server.port,
-          wschan,
+          wschan: client === "wschan-base" ? options.baseline! : wschan,
         };
         const result = await runChild(spec, round, options);
         records.push({ scenario: scenario.id, client, round, result });
@@ -348,6 +358,7 @@ async function main(): Promise<void> {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     loadAverage: { start: loadStart, end: os.loadavg() },
     wschan,
+    ...(options.baseline === undefined ? {} : { baseline: options.baseline }),
     git,
     seconds: Math.round((Date.now() - started) / 1000),
   };
@@ -361,16 +372,18 @@ async function main(): Promise<void> {
     options.wschan === undefined
       ? `wschan ${git.commit}${git.srcDirty ? " + uncommitted changes" : ""}`
       : `wschan ${options.label ?? `from ${options.wschan}`}`;
+  const against = options.baseline === undefined ? "" : `, against ${options.baseline}`;
   const subtitle =
     `${mode} run, ${meta.date.slice(0, 10)}, Node ${nodeVersion}, ${cpu} × ${meta.cores}, ` +
-    `medians of ${options.rounds} rounds, ${build}`;
+    `medians of ${options.rounds} rounds, ${build}${against}`;
   const svg = chart(summaries, subtitle);
   writeFileSync(join(resultsDir, "chart.svg"), svg);
   // Only a full run of everything refreshes the committed chart; its subtitle names the build.
   const complete =
     !options.quick &&
     options.scenarios.length === DEFAULT_SCENARIOS.length &&
-    options.clients.length === CLIENT_NAMES.length;
+    options.baseline === undefined &&
+    CLIENT_NAMES.every((c) => c === "wschan-base" || options.clients.includes(c));
   if (complete) {
     mkdirSync(join(root, "docs"), { recursive: true });
     copyFileSync(join(resultsDir, "chart.svg"), join(root, "docs", "bench.svg"));
