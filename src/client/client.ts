@@ -16,6 +16,7 @@ import type {
 } from "../protocol/types.js";
 import { diagnostics } from "./diagnostics.js";
 import { type DirectSink, directReader } from "./direct-read.js";
+import { PartialWrites, unsentBytes, writesTogether } from "./unsent.js";
 
 export type { CloseInfo, Message } from "../protocol/types.js";
 
@@ -42,6 +43,13 @@ const DEFAULT_PING_TIMEOUT_MS = 30_000;
  */
 const WORK_PER_TURN = 1024 * 1024;
 const MESSAGE_WORK = 512;
+
+/**
+ * Writes handed to a socket together, in one system call (a writev), while nothing else is under
+ * way: at most this many bytes, or this many writes.
+ */
+const VECTOR_BYTES = 1024 * 1024;
+const VECTOR_WRITES = 64;
 
 const RESOLVED = Promise.resolve();
 
@@ -138,6 +146,12 @@ class Wire implements EngineHost<Pending>, DirectSink {
   #flushScheduled = false;
   /** Whether the stream is backed up: writing waits for 'drain'. */
   #writing = false;
+  /** Whether the stream tells how much of a write the kernel took (see unsent.ts). */
+  readonly #gauged: boolean;
+  /** Write callbacks still to come. */
+  #callbacks = 0;
+  /** A writev the kernel has not wholly taken, until its callbacks have come (see #writeTogether). */
+  #partial: PartialWrites | undefined;
   /** Made on the first close(): an idle connection holds no array for it. */
   #closeWaiters: Pending[] | undefined;
   #resolveClosed: (info: CloseInfo) => void;
@@ -156,6 +170,7 @@ class Wire implements EngineHost<Pending>, DirectSink {
     this.client = client;
     this.#stream = init.socket;
     this.#resolveClosed = resolveClosed;
+    this.#gauged = unsentBytes(init.socket) !== undefined;
     this.engine = new Engine(this, engineConfig(init), Date.now());
     this.inbox.onTake = () => this.engine.taken();
     const stream = init.socket;
@@ -251,7 +266,7 @@ class Wire implements EngineHost<Pending>, DirectSink {
       // after I/O, as setImmediate gives it, not a timer's millisecond.
       this.#immediate ??= setImmediate(() => {
         this.#immediate = undefined;
-        this.engine.tick(Date.now());
+        this.#tick();
       });
       return;
     }
@@ -261,11 +276,17 @@ class Wire implements EngineHost<Pending>, DirectSink {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#timerAt = Number.POSITIVE_INFINITY;
-      this.engine.tick(Date.now());
+      this.#tick();
     }, delay);
     // While open, the stream keeps the process alive. Once closing, the deadline must, too: a
     // stream that is paused (a full channel) and not writing holds no active handle.
     if (this.engine.state === "OPEN") this.#timer.unref();
+  }
+
+  #tick(): void {
+    // A write deadline must see the writes the kernel has taken since they were handed over.
+    if (this.#partial !== undefined) this.#progress();
+    this.engine.tick(Date.now());
   }
 
   shutdown(how: "end" | "destroy"): void {
@@ -350,9 +371,11 @@ class Wire implements EngineHost<Pending>, DirectSink {
 
   /**
    * Writes what the engine has while the stream takes it without backing up; once a write says
-   * the stream is full, waits for 'drain'. Each write completes, in order, with its own callback.
-   * Not corked: a corked writev completes as a whole, so the frames the kernel took would wait on
-   * those it did not, and a send could no longer learn its own frame's outcome (write_timeout).
+   * the stream is full, waits for 'drain'. Each write completes, in order, with its own callback,
+   * so that each send learns its own frame's outcome (write_timeout fails only the frames the
+   * kernel did not take). Where the stream tells how much the kernel took, several writes go in
+   * one system call (#writeTogether); elsewhere each is its own, since a writev completes as a
+   * whole and the frames the kernel took would wait on those it did not.
    */
   #flush(): void {
     this.#flushScheduled = false;
@@ -362,12 +385,57 @@ class Wire implements EngineHost<Pending>, DirectSink {
     while (!this.#writing) {
       const batch = this.engine.takeOutput();
       if (batch === undefined) return;
-      if (!stream.write(batch.data, this.#onWritten)) {
-        this.#writing = true;
-        this.#onDrain ??= () => this.#drained();
-        stream.once("drain", this.#onDrain);
+      const second = this.#gauged && stream.writableLength === 0 ? this.engine.takeOutput() : undefined;
+      if (second !== undefined) this.#writeTogether(batch.data, second.data);
+      else {
+        this.#callbacks++;
+        if (!stream.write(batch.data, this.#onWritten)) this.#waitForDrain();
       }
     }
+  }
+
+  /**
+   * Hands `first`, `second` and the writes after them (up to VECTOR_BYTES) to the stream corked,
+   * so they leave in one writev. Nothing else is under way, so what the kernel did not take is
+   * exactly what libuv still holds (unsentBytes): the writes it took whole are reported to the
+   * engine at once, and those it did not wait for the writev, or for a deadline to look again
+   * (#progress). Their callbacks come all together when the writev completes.
+   */
+  #writeTogether(first: Buffer, second: Buffer): void {
+    const stream = this.#stream;
+    const sizes = [first.length, second.length];
+    let total = first.length + second.length;
+    stream.cork();
+    stream.write(first, this.#onWritten);
+    stream.write(second, this.#onWritten);
+    while (total < VECTOR_BYTES && sizes.length < VECTOR_WRITES) {
+      const batch = this.engine.takeOutput();
+      if (batch === undefined) break;
+      stream.write(batch.data, this.#onWritten);
+      sizes.push(batch.data.length);
+      total += batch.data.length;
+    }
+    stream.uncork();
+    writesTogether.count++;
+    this.#callbacks += sizes.length;
+    // Taken whole, at once: the callbacks follow, as for any write.
+    if (stream.writableLength === 0) return;
+    this.#partial = new PartialWrites(sizes, total, this.#callbacks - sizes.length);
+    this.#waitForDrain();
+    this.#progress();
+  }
+
+  /** Reports to the engine the writes of the pending writev that the kernel has now taken whole. */
+  #progress(): void {
+    const left = unsentBytes(this.#stream);
+    if (this.#partial === undefined || left === undefined) return;
+    for (let n = this.#partial.taken(left); n > 0; n--) this.engine.written(undefined);
+  }
+
+  #waitForDrain(): void {
+    this.#writing = true;
+    this.#onDrain ??= () => this.#drained();
+    this.#stream.once("drain", this.#onDrain);
   }
 
   #onDrain: (() => void) | undefined;
@@ -375,10 +443,20 @@ class Wire implements EngineHost<Pending>, DirectSink {
 
   #drained(): void {
     this.#writing = false;
-    this.#flush();
+    // 'drain' comes before the callbacks of the write that drained: write on once they have run,
+    // so that a writev never starts while the last one's bookkeeping is still under way.
+    this.output();
   }
 
   #written(error: Error | null | undefined): void {
+    this.#callbacks--;
+    const partial = this.#partial;
+    if (partial !== undefined) {
+      const pass = partial.callback();
+      if (partial.done) this.#partial = undefined;
+      // Otherwise the engine already knows this write was taken (#progress).
+      if (!pass) return;
+    }
     // Node reports a write that libuv cancelled because the socket was reset with no error at
     // all; a stream already destroyed when the callback runs did not take the bytes.
     if (error == null && this.#stream.destroyed) error = new Error("the connection was reset during a write");

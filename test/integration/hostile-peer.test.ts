@@ -1,5 +1,6 @@
 // Hostile servers on real sockets: what the client holds for them stays within its bounds.
 import t from "tap";
+import { writesTogether } from "../../src/client/unsent.js";
 import * as websocket from "../../src/index.js";
 import { MAX_OWED_PONGS } from "../../src/protocol/outbox.js";
 import { RawPeer, serverFrame } from "../helpers/raw-peer.js";
@@ -129,6 +130,71 @@ t.test("write_timeout: sends coalesced in one tick each report their own frame",
   t.equal(info.error?.id, "WRITE_TIMEOUT");
   conn.socket.destroy();
 });
+
+t.test(
+  "write_timeout: 64 KiB sends written together still settle frame by frame, as far as the kernel took them",
+  async (t) => {
+    const peer = await RawPeer.start();
+    t.teardown(() => peer.close());
+    const client = await websocket.connect(peer.url, { write_timeout: "1s" });
+    const conn = await peer.connection();
+    conn.socket.pause();
+    const before = { ...writesTogether };
+    const size = 64 * 1024;
+    const payload = Buffer.alloc(size, 7);
+    const count = 512;
+    const outcomes: string[] = new Array(count).fill("pending");
+    const sends = Array.from({ length: count }, (_, i) =>
+      client.send(payload).then(
+        () => {
+          outcomes[i] = "ok";
+        },
+        (error: websocket.WebSocketError) => {
+          outcomes[i] = error.id ?? "?";
+        },
+      ),
+    );
+    // Once the kernel is full, the peer reads 512 KiB shortly before the deadline: the kernel takes
+    // more, part of it from a writev already under way, and the client must know what it took
+    // when the deadline decides what failed.
+    await sleep(800);
+    const stuck = outcomes.filter((o) => o === "ok").length;
+    const read = conn.socket.bytesRead;
+    const more = (): void => {
+      if (conn.socket.bytesRead - read >= 512 * 1024) {
+        conn.socket.pause();
+        conn.socket.off("data", more);
+      }
+    };
+    conn.socket.on("data", more);
+    conn.socket.resume();
+    await Promise.all(sends);
+    const info = await client.closed;
+    t.equal(info.error?.id, "WRITE_TIMEOUT");
+    const ok = outcomes.filter((o) => o === "ok").length;
+    t.comment(
+      `${writesTogether.count - before.count} writevs, ${writesTogether.reportedEarly - before.reportedEarly} frames ` +
+        `reported taken before their writev completed; ${stuck} sends resolved before the peer read, ${ok} in the end`,
+    );
+    t.ok(writesTogether.count > before.count, "the frames went out in writevs");
+    t.ok(ok > 0 && ok < count, "some frames were taken, some not");
+    t.ok(
+      outcomes.slice(0, ok).every((o) => o === "ok") &&
+        outcomes.slice(ok).every((o) => o === "WRITE_TIMEOUT"),
+      "the taken ones resolved, in order, and every frame behind them failed with WRITE_TIMEOUT",
+    );
+    // The kernel still delivers what it took: exactly the frames that resolved, and a part of the next at most.
+    conn.socket.resume();
+    await conn.ended;
+    let whole = 0;
+    for (;;) {
+      const frame = await conn.nextFrame(200).catch(() => undefined);
+      if (frame === undefined) break;
+      if (frame.opcode === BINARY && frame.payload.length === size) whole++;
+    }
+    t.equal(whole, ok, "the peer received one whole frame for each send that resolved, no more");
+  },
+);
 
 t.test("close() waiting on a paused socket keeps the process alive until close_timeout", async (t) => {
   const { spawn } = await import("node:child_process");

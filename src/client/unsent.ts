@@ -1,0 +1,88 @@
+import type { Duplex } from "node:stream";
+
+/**
+ * Writes handed to a socket together in one system call, and writes reported taken before their
+ * callback because the kernel had taken them whole, in this process (for tests and benchmarks).
+ */
+export const writesTogether = { count: 0, reportedEarly: 0 };
+
+/** The parts of a Node socket this reads: its native handle and whether TLS wraps it. */
+interface SocketInternals {
+  readonly encrypted?: unknown;
+  readonly _handle?: { readonly writeQueueSize?: unknown } | null;
+}
+
+/**
+ * How many bytes written to `stream` the kernel has not taken yet, or undefined when Node cannot
+ * tell. For a plain TCP or Unix socket this is libuv's write queue, which Node keeps on the
+ * socket's handle as `writeQueueSize` (an internal that Node's own socket timeouts read; present
+ * from Node 10 to 24, and checked here rather than assumed). Over TLS the handle is the TLS
+ * layer's, not the kernel socket's, and other streams (HTTP/2, users' own) have none: for those a
+ * write is known taken only when it completes.
+ */
+export function unsentBytes(stream: Duplex): number | undefined {
+  const socket = stream as Duplex & SocketInternals;
+  if (socket.encrypted === true) return undefined;
+  const size = socket._handle?.writeQueueSize;
+  return typeof size === "number" ? size : undefined;
+}
+
+/**
+ * The writes of one writev that the kernel had not wholly taken when it was made, from then until
+ * the last of their callbacks: which of them it has taken whole since (to report them before the
+ * writev completes), and which callbacks belong to writes already reported.
+ */
+export class PartialWrites {
+  /** Sizes of the writes not yet reported, oldest first, and their total. */
+  readonly #sizes: number[];
+  #bytes: number;
+  /** Callbacks still to come for writes made before the writev (taken whole; passed on as usual). */
+  #ahead: number;
+  /** Callbacks still to come for writes reported taken already. */
+  #reported = 0;
+  #callbacks: number;
+
+  /** `ahead`: callbacks still to come, when the writev was made, for the writes before it. */
+  constructor(sizes: number[], bytes: number, ahead: number) {
+    this.#sizes = sizes;
+    this.#bytes = bytes;
+    this.#ahead = ahead;
+    this.#callbacks = ahead + sizes.length;
+  }
+
+  /** How many more of its writes, oldest first, the kernel has taken whole, now that libuv holds `left` bytes. */
+  taken(left: number): number {
+    const sizes = this.#sizes;
+    let taken = this.#bytes - left;
+    let count = 0;
+    while (sizes.length > 0 && sizes[0]! <= taken) {
+      const size = sizes.shift()!;
+      taken -= size;
+      this.#bytes -= size;
+      count++;
+    }
+    this.#reported += count;
+    writesTogether.reportedEarly += count;
+    return count;
+  }
+
+  /** A write callback came: whether to pass it on (false when its write was reported already). */
+  callback(): boolean {
+    this.#callbacks--;
+    if (this.#ahead > 0) {
+      this.#ahead--;
+      return true;
+    }
+    if (this.#reported > 0) {
+      this.#reported--;
+      return false;
+    }
+    this.#bytes -= this.#sizes.shift() ?? 0;
+    return true;
+  }
+
+  /** Whether every callback has come. */
+  get done(): boolean {
+    return this.#callbacks === 0;
+  }
+}
