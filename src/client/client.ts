@@ -239,10 +239,10 @@ class Wire implements EngineHost<Pending>, DirectSink {
   reading(on: boolean): void {
     if (this.engine.state === "CLOSED") return;
     this.#wanted = on;
-    // Stopping is lazy: the engine keeps the rest of the chunk it stopped in, and the stream is
-    // paused only if more bytes arrive before it goes on (see data). A reader that keeps up
-    // makes the engine stop and go on every channel_capacity messages; pausing and resuming the
-    // stream each time would cost more than the messages.
+    // Stopping is lazy: the engine keeps the rest of the read it stopped in, and the stream is
+    // paused only if another read arrives before it goes on (see #afterRead). A reader that
+    // keeps up makes the engine stop and go on several times per read; pausing and resuming the
+    // stream each time (two system calls and a tick) would cost more than the messages.
     if (on) this.#flow();
   }
 
@@ -317,9 +317,10 @@ class Wire implements EngineHost<Pending>, DirectSink {
 
   /** @internal For `onData`. */
   data(chunk: Buffer): void {
+    const wanted = this.#wanted;
     this.#work += chunk.length;
     this.engine.receiveData(chunk, Date.now());
-    this.#afterRead();
+    this.#afterRead(wanted);
   }
 
   // ---- DirectSink (direct-read.ts): large frames read straight into their message ----
@@ -329,15 +330,20 @@ class Wire implements EngineHost<Pending>, DirectSink {
   }
 
   landed(count: number): boolean {
+    const wanted = this.#wanted;
     this.#work += count;
     this.engine.receivedInto(count, Date.now());
-    return this.#afterRead();
+    return this.#afterRead(wanted);
   }
 
-  /** After a read: yields when the turn's work is done, or pauses when the engine holds; false when paused. */
-  #afterRead(): boolean {
+  /**
+   * After a read: yields when the turn's work is done, or pauses the stream when the engine
+   * already held bytes before this read came (`wanted` false), so that it holds the rest of one
+   * read and one more at most. Returns false when paused.
+   */
+  #afterRead(wanted: boolean): boolean {
     if (this.#work >= WORK_PER_TURN && !this.#yielding) this.#yield();
-    else if (this.#yielding || !this.#wanted) this.#pauseStream();
+    else if (this.#yielding || !(this.#wanted || wanted)) this.#pauseStream();
     return !this.#streamPaused;
   }
 

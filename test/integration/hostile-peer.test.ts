@@ -38,6 +38,39 @@ t.test(
   },
 );
 
+t.test(
+  "an application that stops reading: the client reads the rest of one read and one more, then TCP backpressure",
+  async (t) => {
+    const peer = await RawPeer.start();
+    t.teardown(() => peer.close());
+    const client = await websocket.connect(peer.url);
+    const conn = await peer.connection();
+    // 16 MiB of 16 B messages, far more than the kernel's buffers hold.
+    const count = 1024 * 1024;
+    const one = serverFrame(BINARY, "0123456789abcdef");
+    const frames = Buffer.alloc(one.length * count);
+    for (let at = 0; at < frames.length; at += one.length) one.copy(frames, at);
+    void conn.write(frames);
+    await sleep(300);
+    const read = client.stats().bytesIn;
+    // A read is at most 64 KiB: the engine stopped inside the first (channel_capacity messages in),
+    // kept its rest as bytes, and the stream was paused when the next one came.
+    t.ok(read <= 2 * 64 * 1024, `the client read ${read} bytes and then stopped`);
+    t.ok(conn.socket.writableLength > 0, "the rest waits on the server's side");
+    const ch = client.channel();
+    let received = 0;
+    while (received < count) {
+      const batch = await ch.receiveBatch();
+      if (batch.length === 0) break;
+      received += batch.length;
+    }
+    t.equal(received, count, "and every message arrives once the application reads");
+    const closing = client.close();
+    await conn.answerClose();
+    await closing;
+  },
+);
+
 t.test("channel_byte_limit: unread bytes stop reading whatever the message count", async (t) => {
   const peer = await RawPeer.start();
   t.teardown(() => peer.close());
