@@ -315,12 +315,12 @@ class Wire implements EngineHost<Pending>, DirectSink {
 
   // ---- reading ----
 
-  /** @internal For `onData`. */
-  data(chunk: Buffer): void {
+  /** @internal For `onData`, and for direct-read.ts (DirectSink). Returns false once paused. */
+  received(chunk: Buffer): boolean {
     const wanted = this.#wanted;
     this.#work += chunk.length;
     this.engine.receiveData(chunk, Date.now());
-    this.#afterRead(wanted);
+    return this.#afterRead(wanted);
   }
 
   // ---- DirectSink (direct-read.ts): large frames read straight into their message ----
@@ -474,7 +474,7 @@ const wireOf = new WeakMap<Duplex, Wire>();
 
 // The stream's listeners, called with the stream as `this`.
 function onData(this: Duplex, chunk: Buffer): void {
-  wireOf.get(this)?.data(chunk);
+  wireOf.get(this)?.received(chunk);
 }
 function onEnd(this: Duplex): void {
   wireOf.get(this)?.engine.receiveEnd();

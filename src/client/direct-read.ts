@@ -22,6 +22,8 @@ export interface DirectSink {
   target(): Buffer | undefined;
   /** `count` bytes were read into the memory `target` gave. Returns false to stop reading. */
   landed(count: number): boolean;
+  /** An ordinary read. Returns false to stop reading. */
+  received(chunk: Buffer): boolean;
 }
 
 /**
@@ -79,6 +81,12 @@ class DirectReader {
     } else {
       chunk = buffer.subarray(0, count);
     }
+    // Once the connection has its sink, reads go to it straight rather than through the socket's
+    // readable side: no push, 'data' event and tick per read, and no tick after which Node would
+    // start reading again although the sink has just asked to stop (Readable's maybeReadMore).
+    // Bytes still waiting in the readable side go first.
+    const sink = this.sink;
+    if (sink !== undefined && this.socket.readableLength === 0) return sink.received(chunk);
     return this.socket.push(chunk);
   }
 }
