@@ -2,7 +2,7 @@
 // Pure functions: run.ts does the writing.
 
 import type { ChildResult } from "./child.js";
-import type { ClientName } from "./clients.js";
+import { CLIENT_NAMES, type ClientName } from "./clients.js";
 import { SCENARIOS, type Scenario } from "./protocol.js";
 
 const MiB = 1024 * 1024;
@@ -462,15 +462,7 @@ function escapeXml(text: string): string {
  * The raw-TCP ceiling is given as text, since it would dwarf the bars.
  */
 export function chart(summaries: readonly Summary[], subtitle: string): string {
-  const bars: ClientName[] = [
-    "wschan",
-    "wschan-base",
-    "wschan-batch",
-    "wschan-iter",
-    "ws",
-    "ws-native",
-    "undici",
-  ];
+  const bars = CLIENT_NAMES.filter((c) => c !== "raw" && summaries.some((s) => s.client === c));
   const scenarios = SCENARIOS.filter(
     (s) => s.kind !== "fair" && s.kind !== "scale" && summaries.some((x) => x.scenario === s.id),
   );
