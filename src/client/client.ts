@@ -285,7 +285,7 @@ class Wire implements EngineHost<Pending>, DirectSink {
 
   #tick(): void {
     // A write deadline must see the writes the kernel has taken since they were handed over.
-    if (this.#partial !== undefined) this.#progress();
+    this.#progress();
     this.engine.tick(Date.now());
   }
 
@@ -433,9 +433,11 @@ class Wire implements EngineHost<Pending>, DirectSink {
 
   /** Reports to the engine the writes of the pending writev that the kernel has now taken whole. */
   #progress(): void {
+    const partial = this.#partial;
+    if (partial === undefined) return;
     const left = unsentBytes(this.#stream);
-    if (this.#partial === undefined || left === undefined) return;
-    for (let n = this.#partial.taken(left); n > 0; n--) this.engine.written(undefined);
+    if (left === undefined) return;
+    for (let n = partial.taken(left); n > 0; n--) this.engine.written(undefined);
   }
 
   #waitForDrain(): void {

@@ -40,14 +40,12 @@ export class PartialWrites {
   #ahead: number;
   /** Callbacks still to come for writes reported taken already. */
   #reported = 0;
-  #callbacks: number;
 
   /** `ahead`: callbacks still to come, when the writev was made, for the writes before it. */
   constructor(sizes: number[], bytes: number, ahead: number) {
     this.#sizes = sizes;
     this.#bytes = bytes;
     this.#ahead = ahead;
-    this.#callbacks = ahead + sizes.length;
   }
 
   /** How many more of its writes, oldest first, the kernel has taken whole, now that libuv holds `left` bytes. */
@@ -68,7 +66,6 @@ export class PartialWrites {
 
   /** A write callback came: whether to pass it on (false when its write was reported already). */
   callback(): boolean {
-    this.#callbacks--;
     if (this.#ahead > 0) {
       this.#ahead--;
       return true;
@@ -81,8 +78,8 @@ export class PartialWrites {
     return true;
   }
 
-  /** Whether every callback has come. */
+  /** Whether every callback has come: each one is for a write ahead, reported, or still unsent. */
   get done(): boolean {
-    return this.#callbacks === 0;
+    return this.#ahead === 0 && this.#reported === 0 && this.#sizes.length === 0;
   }
 }
