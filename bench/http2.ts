@@ -9,6 +9,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { listening } from "./listening.js";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -38,15 +39,11 @@ function startServer(): Promise<{ child: ChildProcess; h1: number; h2: number }>
   const child = spawn(process.execPath, ["--import", "tsx", join(benchDir, "http2-server.ts")], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening (\d+) (\d+)/.exec(out);
-      if (match) resolve({ child, h1: Number(match[1]), h2: Number(match[2]) });
-    });
-    child.once("exit", (code) => reject(new Error(`the benchmark server exited (${code})`)));
-  });
+  return listening(child, /listening (\d+) (\d+)/).then((match) => ({
+    child,
+    h1: Number(match[1]),
+    h2: Number(match[2]),
+  }));
 }
 
 function runClient(transport: "h1" | "h2", port: number): Result {

@@ -33,6 +33,7 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import type { ChildResult, ChildSpec } from "./child.js";
 import { CLIENT_NAMES, type ClientName } from "./clients.js";
+import { listening } from "./listening.js";
 import { CHILD_TIMEOUT_MS, SCENARIOS, type Scenario } from "./protocol.js";
 import { chart, checkTargets, markdown, type RunRecord, summarize } from "./report.js";
 
@@ -165,18 +166,10 @@ function startServer(node: string, deflateCount: number): Promise<Server> {
     ],
     { stdio: ["pipe", "pipe", "inherit"] },
   );
-  return new Promise((resolvePort, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error("the bench server did not start within 60 s")), 60_000);
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening (\d+)/.exec(out);
-      if (match === null) return;
-      clearTimeout(timer);
-      resolvePort({ port: Number(match[1]), stop: () => child.stdin.end() });
-    });
-    child.once("exit", (code) => reject(new Error(`the bench server exited (${code})`)));
-  });
+  return listening(child, /listening (\d+)/).then((match) => ({
+    port: Number(match[1]),
+    stop: () => child.stdin.end(),
+  }));
 }
 
 const running = new Set<ChildProcess>();

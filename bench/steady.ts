@@ -16,6 +16,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type * as Wschan from "../src/index.js";
+import { listening } from "./listening.js";
 import { sendBatch } from "./protocol.js";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -54,15 +55,7 @@ function startServer(): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(process.execPath, ["--import", "tsx", join(benchDir, "server.ts")], {
     stdio: ["pipe", "pipe", "inherit"],
   });
-  return new Promise((resolvePort, reject) => {
-    let out = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening (\d+)/.exec(out);
-      if (match !== null) resolvePort({ port: Number(match[1]), child });
-    });
-    child.once("exit", (code) => reject(new Error(`the peer server exited (${code})`)));
-  });
+  return listening(child, /listening (\d+)/).then((match) => ({ port: Number(match[1]), child }));
 }
 
 /** CPU microseconds per message (user + system) for one run of `c` with `lib`. */
