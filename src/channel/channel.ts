@@ -65,6 +65,14 @@ interface BlockedSender<T> {
   reject(error: unknown): void;
 }
 
+/**
+ * The empty queue a channel's arrays start as, until their first value: most channels (a client's
+ * among them) never have a blocked sender, and an idle connection should not hold empty arrays.
+ * Frozen, so that a push onto it would throw rather than fill every channel's queue.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: one shared empty array stands in for queues of every element type.
+const EMPTY: any[] = Object.freeze([] as any[]) as any[];
+
 /** Marks a promise as handled so an ignored failure is not an unhandled rejection; awaiting it still throws. */
 function quiet<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => {});
@@ -77,10 +85,10 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
  */
 export class ChannelCore<T> {
   // A ring would avoid the occasional compaction; an array with a head index is simpler and as fast here.
-  private items: T[] = [];
+  private items: T[] = EMPTY;
   private head = 0;
-  private waiters: Waiter<T>[] = [];
-  private senders: BlockedSender<T>[] = [];
+  private waiters: Waiter<T>[] = EMPTY;
+  private senders: BlockedSender<T>[] = EMPTY;
   private isClosed = false;
   readonly channel: Channel<T>;
   /** Called after a buffered value is taken by a receiver. */
@@ -90,9 +98,13 @@ export class ChannelCore<T> {
   /** Called before the buffer is looked at, so a lazy producer (a timer) can add what is due. */
   refill: (() => void) | undefined;
 
-  /** `capacity` bounds `put` only: `send` is for producers that do their own flow control. */
+  /**
+   * `capacity` bounds `put` only: `send` is for producers that do their own flow control (a
+   * client's channel, bounded by its engine), which leave it 0. Not Infinity: a fraction or an
+   * infinity in one channel would make the field a boxed double in every channel.
+   */
   constructor(
-    readonly capacity = Number.POSITIVE_INFINITY,
+    readonly capacity = 0,
     sendable = false,
   ) {
     this.channel = sendable ? makeChan(this) : makeChannel(this);
@@ -113,7 +125,8 @@ export class ChannelCore<T> {
    */
   send(value: T): boolean {
     if (this.isClosed || this.handOver(value)) return false;
-    this.items.push(value);
+    if (this.items === EMPTY) this.items = [value];
+    else this.items.push(value);
     return true;
   }
 
@@ -125,11 +138,13 @@ export class ChannelCore<T> {
     if (this.isClosed) return quiet(Promise.reject(invalid("send on a closed channel")));
     if (this.handOver(value)) return Promise.resolve();
     if (this.items.length - this.head < this.capacity) {
-      this.items.push(value);
+      if (this.items === EMPTY) this.items = [value];
+      else this.items.push(value);
       return Promise.resolve();
     }
     return quiet(
       new Promise<void>((resolve, reject) => {
+        if (this.senders === EMPTY) this.senders = [];
         this.senders.push({ value, resolve, reject });
       }),
     );
@@ -142,7 +157,7 @@ export class ChannelCore<T> {
     const senders = this.senders;
     if (senders.length > 0) {
       // As in Go, a sender still blocked when the channel closes fails rather than waiting forever.
-      this.senders = [];
+      this.senders = EMPTY;
       for (const sender of senders) sender.reject(invalid("send on a closed channel"));
     }
     if (this.items.length - this.head === 0) this.releaseWaiters();
@@ -151,7 +166,7 @@ export class ChannelCore<T> {
 
   /** Drops whatever is buffered (a stopped timer's value). */
   clear(): void {
-    this.items.length = 0;
+    if (this.items !== EMPTY) this.items.length = 0;
     this.head = 0;
   }
 
@@ -200,9 +215,9 @@ export class ChannelCore<T> {
     if (count <= 0) return [];
     let out: T[];
     if (this.head === 0 && count === items.length) {
-      // Everything buffered: hand the array itself over and start a fresh one.
+      // Everything buffered: hand the array itself over; the next value starts a new one.
       out = items;
-      this.items = [];
+      this.items = EMPTY;
     } else {
       out = items.slice(this.head, this.head + count);
       this.head += count;
@@ -226,6 +241,7 @@ export class ChannelCore<T> {
   }
 
   wait(waiter: Waiter<T>): void {
+    if (this.waiters === EMPTY) this.waiters = [];
     this.waiters.push(waiter);
     if (this.waiters.length === 1) this.onWaiting?.(true);
   }
@@ -250,7 +266,7 @@ export class ChannelCore<T> {
   private releaseWaiters(): void {
     const waiters = this.waiters;
     if (waiters.length === 0) return;
-    this.waiters = [];
+    this.waiters = EMPTY;
     this.onWaiting?.(false);
     for (const waiter of waiters) waiter.deliver(undefined, false);
   }

@@ -14,6 +14,7 @@ import type {
   EngineStats,
   Message,
 } from "../protocol/types.js";
+import { clock } from "./clock.js";
 import { diagnostics } from "./diagnostics.js";
 import { type DirectSink, directReader } from "./direct-read.js";
 import { PartialWrites, unsentBytes, writesTogether } from "./unsent.js";
@@ -108,8 +109,30 @@ function handshakeFromText(text: string): HandshakeResponse {
   return { status: parsed.status, statusText: parsed.statusText, headers: headerRecord(parsed.headers) };
 }
 
-/** The engine's configuration from the connection's options. */
+/**
+ * Configurations already made, by their values: connections made with the same options share
+ * one object rather than holding a copy each (an idle connection is mostly small objects like
+ * it). Bounded: past CONFIGS_KEPT different ones, the rest are not kept.
+ */
+const configs = new Map<string, EngineConfig>();
+const CONFIGS_KEPT = 64;
+
+/** The engine's configuration from the connection's options: a shared one when it is the same. */
 function engineConfig(init: ClientInit): EngineConfig {
+  const config = makeEngineConfig(init);
+  // Every value, those of the deflate parameters included: two configurations with one key are equal.
+  const key = Object.values(config)
+    .map((value) =>
+      value !== null && typeof value === "object" ? Object.values(value).join(":") : String(value),
+    )
+    .join(",");
+  const kept = configs.get(key);
+  if (kept !== undefined) return kept;
+  if (configs.size < CONFIGS_KEPT) configs.set(key, Object.freeze(config));
+  return config;
+}
+
+function makeEngineConfig(init: ClientInit): EngineConfig {
   const o = init.options;
   const noContext = o.compression === COMPRESSION.NO_CONTEXT;
   return {
@@ -142,7 +165,8 @@ class Wire implements EngineHost<Pending>, DirectSink {
   readonly #stream: Duplex;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
-  #timerAt = Number.POSITIVE_INFINITY;
+  /** When #timer fires; read only while there is one. */
+  #timerAt = 0;
   #flushScheduled = false;
   /** Whether the stream is backed up: writing waits for 'drain'. */
   #writing = false;
@@ -171,7 +195,7 @@ class Wire implements EngineHost<Pending>, DirectSink {
     this.#stream = init.socket;
     this.#resolveClosed = resolveClosed;
     this.#gauged = unsentBytes(init.socket) !== undefined;
-    this.engine = new Engine(this, engineConfig(init), Date.now());
+    this.engine = new Engine(this, engineConfig(init), clock());
     this.inbox.onTake = () => this.engine.taken();
     const stream = init.socket;
     // One set of listeners for every stream, finding the wire by the stream they are called on,
@@ -184,8 +208,8 @@ class Wire implements EngineHost<Pending>, DirectSink {
     stream.on("end", onEnd);
     stream.on("error", onError);
     stream.on("close", onClose);
-    this.engine.start(Date.now());
-    if (init.head.length > 0) this.engine.receiveData(init.head, Date.now());
+    this.engine.start(clock());
+    if (init.head.length > 0) this.engine.receiveData(init.head, clock());
   }
 
   /** Resolves once the connection has ended; closing again resolves `true` too. */
@@ -248,19 +272,19 @@ class Wire implements EngineHost<Pending>, DirectSink {
 
   resumeSoon(): void {
     // A promise reaction rather than queueMicrotask, which makes an async resource per call.
-    RESOLVED.then(() => this.engine.resume(Date.now()));
+    RESOLVED.then(() => this.engine.resume(clock()));
   }
 
   job(job: CodecJob): void {
     job.work.then(
-      (output) => this.engine.jobDone(job, output, Date.now()),
+      (output) => this.engine.jobDone(job, output, clock()),
       (error: unknown) =>
-        this.engine.jobDone(job, error instanceof Error ? error : new Error(String(error)), Date.now()),
+        this.engine.jobDone(job, error instanceof Error ? error : new Error(String(error)), clock()),
     );
   }
 
   wake(at: number): void {
-    const delay = at - Date.now();
+    const delay = at - clock();
     if (delay <= 0) {
       // Due now (the turn the application gets before our Close): the next turn of the loop,
       // after I/O, as setImmediate gives it, not a timer's millisecond.
@@ -275,7 +299,6 @@ class Wire implements EngineHost<Pending>, DirectSink {
     this.#timerAt = at;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#timerAt = Number.POSITIVE_INFINITY;
       this.#tick();
     }, delay);
     // While open, the stream keeps the process alive. Once closing, the deadline must, too: a
@@ -286,7 +309,7 @@ class Wire implements EngineHost<Pending>, DirectSink {
   #tick(): void {
     // A write deadline must see the writes the kernel has taken since they were handed over.
     this.#progress();
-    this.engine.tick(Date.now());
+    this.engine.tick(clock());
   }
 
   shutdown(how: "end" | "destroy"): void {
@@ -319,7 +342,7 @@ class Wire implements EngineHost<Pending>, DirectSink {
   received(chunk: Buffer): boolean {
     const wanted = this.#wanted;
     this.#work += chunk.length;
-    this.engine.receiveData(chunk, Date.now());
+    this.engine.receiveData(chunk, clock());
     return this.#afterRead(wanted);
   }
 
@@ -332,7 +355,7 @@ class Wire implements EngineHost<Pending>, DirectSink {
   landed(count: number): boolean {
     const wanted = this.#wanted;
     this.#work += count;
-    this.engine.receivedInto(count, Date.now());
+    this.engine.receivedInto(count, clock());
     return this.#afterRead(wanted);
   }
 
@@ -355,7 +378,7 @@ class Wire implements EngineHost<Pending>, DirectSink {
     setImmediate(() => {
       this.#yielding = false;
       this.#work = 0;
-      this.engine.release(Date.now());
+      this.engine.release(clock());
       this.#flow();
     });
   }
@@ -574,7 +597,7 @@ export class Client {
       pending = { resolve, reject };
     });
     try {
-      engine.send(data, type, pending, engine.clocked ? Date.now() : 0);
+      engine.send(data, type, pending, engine.clocked ? clock() : 0);
     } catch (error) {
       return rejected(error);
     }
@@ -589,7 +612,7 @@ export class Client {
       pending = { resolve, reject };
     });
     try {
-      engine.ping(data, pending, Date.now());
+      engine.ping(data, pending, clock());
     } catch (error) {
       return rejected(error);
     }
@@ -605,7 +628,7 @@ export class Client {
   close(code: unknown = 1000, reason: unknown = ""): Promise<boolean> {
     const wire = this.#wire;
     try {
-      wire.engine.close(code as number, reason as string, Date.now());
+      wire.engine.close(code as number, reason as string, clock());
     } catch (error) {
       return rejected(error);
     }

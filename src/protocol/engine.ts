@@ -29,7 +29,23 @@ export const CLOSING_HEADROOM = 64;
 /** The payload of keep-alive pings, told apart from the application's own. */
 export const KEEPALIVE_PAYLOAD = Buffer.from("wschan keep-alive");
 
-const NEVER = Number.POSITIVE_INFINITY;
+/**
+ * A deadline that is not set. Not Infinity: a field that ever holds a fraction or an infinity is
+ * a boxed double in every engine, while times from a host's clock of whole milliseconds (see
+ * src/client/clock.ts) stay small integers stored in the object.
+ */
+const NEVER = -1;
+
+/** Whether `deadline` is set and due at `now`. */
+function due(deadline: number, now: number): boolean {
+  return deadline !== NEVER && deadline <= now;
+}
+
+/** The earlier of two deadlines, either of which may be NEVER. */
+function earlier(a: number, b: number): number {
+  if (a === NEVER) return b;
+  return b === NEVER || a <= b ? a : b;
+}
 
 /** The options of an uncompressed data frame, made once rather than per frame sent. */
 const BINARY_FRAME: FrameOptions = Object.freeze({ opcode: OP_BINARY });
@@ -98,7 +114,8 @@ interface Failure {
  * at come out through `EngineHost`. It answers pings, echoes the Close, runs the closing
  * handshake's deadlines, bounds what it holds for the peer in bytes, and decides every failure's
  * close code and error (through `ERROR_IDS`). It holds no socket, timer or promise of its own:
- * (de)compression that runs in the thread pool is handed out as a job and fed back.
+ * (de)compression that runs in the thread pool is handed out as a job and fed back. Times (every
+ * `now`, and `EngineHost.wake`'s `at`) are milliseconds of one clock of the host's, never negative.
  */
 export class Engine<T> implements FrameSink {
   readonly #host: EngineHost<T>;
@@ -148,7 +165,8 @@ export class Engine<T> implements FrameSink {
   #tcpEndDeadline = NEVER;
   /** A Close to send once what came before it has been taken: the echo, or our failure's code. */
   #terminal: { code: number } | undefined;
-  #terminalAt = NEVER;
+  /** When the terminal Close is due; read only while there is one. */
+  #terminalAt = 0;
   /** The transport's end came while the parser held bytes: it is handled once they are read. */
   #endPending = false;
   /** The transport closed with bytes held: they are read regardless of the bounds. */
@@ -520,15 +538,14 @@ export class Engine<T> implements FrameSink {
     if (this.#terminal !== undefined && now >= this.#terminalAt) {
       const { code } = this.#terminal;
       this.#terminal = undefined;
-      this.#terminalAt = NEVER;
       if (!this.#closeSent) this.#sendClose(code, "", now);
     }
-    if (this.#tcpEndDeadline <= now) {
+    if (due(this.#tcpEndDeadline, now)) {
       this.#tcpEndDeadline = NEVER;
       this.#host.shutdown("destroy");
       return;
     }
-    if (this.#closeDeadline <= now) {
+    if (due(this.#closeDeadline, now)) {
       this.#closeDeadline = NEVER;
       this.#abort("CLOSE_TIMEOUT", "the peer did not answer our Close");
       return;
@@ -1054,23 +1071,20 @@ export class Engine<T> implements FrameSink {
   // ---- time ----
 
   #nextDeadline(): number {
-    let at = Math.min(
-      this.#closeDeadline,
-      this.#tcpEndDeadline,
-      this.#terminal === undefined ? NEVER : this.#terminalAt,
-    );
+    let at = earlier(this.#closeDeadline, this.#tcpEndDeadline);
+    if (this.#terminal !== undefined) at = earlier(at, this.#terminalAt);
     const config = this.#config;
     const oldest = this.#outbox.oldest;
-    if (config.writeTimeout > 0 && oldest !== undefined) at = Math.min(at, oldest + config.writeTimeout);
-    if (config.readTimeout > 0) at = Math.min(at, this.#lastRead + config.readTimeout);
-    if (config.keepalive > 0) at = Math.min(at, this.#keepaliveAt);
-    if (this.#pings.length > 0) at = Math.min(at, this.#pings[0]!.deadline);
+    if (config.writeTimeout > 0 && oldest !== undefined) at = earlier(at, oldest + config.writeTimeout);
+    if (config.readTimeout > 0) at = earlier(at, this.#lastRead + config.readTimeout);
+    if (config.keepalive > 0) at = earlier(at, this.#keepaliveAt);
+    if (this.#pings.length > 0) at = earlier(at, this.#pings[0]!.deadline);
     return at;
   }
 
   /** Asks the host to wake us at `at` unless it already will sooner. */
   #arm(at: number): void {
-    if (at >= this.#wakeAt || at === NEVER) return;
+    if (at === NEVER || (this.#wakeAt !== NEVER && at >= this.#wakeAt)) return;
     this.#wakeAt = at;
     this.#host.wake(at);
   }

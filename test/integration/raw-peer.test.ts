@@ -281,6 +281,29 @@ t.test("the handshake response may arrive one byte at a time, with frames right 
   t.ok(Date.now() - started < 2000, `gave up after ${Date.now() - started} ms`);
 });
 
+t.test(
+  "deadlines run on the monotonic clock: the wall clock set back an hour delays no close_timeout",
+  async (t) => {
+    t.setTimeout(10_000);
+    const peer = await RawPeer.start();
+    t.teardown(() => peer.close());
+    const client = await websocket.connect(peer.url, { close_timeout: "200ms" });
+    await peer.connection();
+    const wallClock = Date.now;
+    t.teardown(() => {
+      Date.now = wallClock;
+    });
+    const started = performance.now();
+    client.close();
+    // As an NTP step or a user setting the clock would: every later Date.now() is an hour earlier.
+    Date.now = () => wallClock() - 3_600_000;
+    const info = await client.closed;
+    const took = performance.now() - started;
+    t.equal(info.error?.id, "CLOSE_TIMEOUT", "the peer never answered our Close");
+    t.ok(took >= 150 && took < 2000, `gave up after ${Math.round(took)} ms, not an hour`);
+  },
+);
+
 t.test("wrong handshake answers reject, not retryable, and name the problem", async (t) => {
   const answers: [string, (accept: string) => string, RegExp, boolean][] = [
     [
