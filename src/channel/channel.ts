@@ -91,8 +91,11 @@ export class ChannelCore<T> {
   private senders: BlockedSender<T>[] = EMPTY;
   private isClosed = false;
   readonly channel: Channel<T>;
-  /** Called after a buffered value is taken by a receiver. */
-  onTake: (() => void) | undefined;
+  /**
+   * Called after a buffered value is taken by a receiver, with the value. Typed `unknown` so that
+   * a `Channel<T>` stays assignable to a `Channel<unknown>` (a `select` case).
+   */
+  onTake: ((value: unknown) => void) | undefined;
   /** Called when the number of waiting receivers goes from 0 to 1 or from 1 to 0. */
   onWaiting: ((waiting: boolean) => void) | undefined;
   /** Called before the buffer is looked at, so a lazy producer (a timer) can add what is due. */
@@ -124,7 +127,7 @@ export class ChannelCore<T> {
    * `close` are dropped. Returns true when the value was buffered (left waiting to be taken).
    */
   send(value: T): boolean {
-    if (this.isClosed || this.handOver(value)) return false;
+    if (this.isClosed || (this.waiters.length > 0 && this.handOver(value))) return false;
     if (this.items === EMPTY) this.items = [value];
     else this.items.push(value);
     return true;
@@ -193,7 +196,7 @@ export class ChannelCore<T> {
         sender.resolve();
       }
       if (this.isClosed && this.items.length - this.head === 0) this.releaseWaiters();
-      this.onTake?.();
+      this.onTake?.(value);
       return value;
     }
     if (this.senders.length > 0) {
@@ -228,7 +231,7 @@ export class ChannelCore<T> {
     }
     if (this.isClosed && this.length === 0) this.releaseWaiters();
     const onTake = this.onTake;
-    if (onTake !== undefined) for (let i = 0; i < count; i++) onTake();
+    if (onTake !== undefined) for (let i = 0; i < count; i++) onTake(out[i]!);
     return out;
   }
 

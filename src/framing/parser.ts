@@ -92,6 +92,13 @@ export class FrameParser {
   /** The chunk being parsed when `pause` took effect, and where in it parsing stopped. */
   private held: Buffer = EMPTY;
   private heldAt = 0;
+  /**
+   * Chunks pushed while bytes were held, in order, and their bytes: kept as they came rather
+   * than joined to the held rest (a copy of each read, when a reader keeps stopping the parser).
+   * Never non-empty while nothing is held.
+   */
+  private later: Buffer[] | undefined;
+  private laterBytes = 0;
 
   constructor(sink: FrameSink, options: ParserOptions) {
     this.sink = sink;
@@ -111,6 +118,8 @@ export class FrameParser {
     this.assembly.clear();
     this.held = EMPTY;
     this.heldAt = 0;
+    this.later = undefined;
+    this.laterBytes = 0;
     this.paused = false;
   }
 
@@ -130,17 +139,30 @@ export class FrameParser {
 
   /** Bytes kept by `pause`, not yet parsed. */
   get heldBytes(): number {
-    return this.held.length - this.heldAt;
+    return this.held.length - this.heldAt + this.laterBytes;
   }
 
   /** Delivers what `pause` kept, then goes on with later pushes. It may pause again. */
   resume(): void {
     this.paused = false;
-    const held = this.held;
-    if (held.length === 0) return;
-    this.held = EMPTY;
-    // The chunk and an offset rather than a view: pausing and resuming allocate nothing.
-    this.parse(held, this.heldAt);
+    for (;;) {
+      const held = this.held;
+      const at = this.heldAt;
+      if (held.length === 0) return;
+      this.held = EMPTY;
+      this.heldAt = 0;
+      // The chunk and an offset rather than a view: pausing and resuming allocate nothing.
+      this.parse(held, at);
+      // Paused again within the chunk (it is held again), or stopped.
+      if (this.held.length > 0 || this.state === STOPPED) return;
+      const next = this.later?.shift();
+      if (next === undefined) return;
+      this.laterBytes -= next.length;
+      this.held = next;
+      this.heldAt = 0;
+      // Paused at the very end of the last chunk: the next one waits, held.
+      if (this.paused) return;
+    }
   }
 
   // ---- issue 17: reading large payloads straight into their message ----
@@ -189,8 +211,14 @@ export class FrameParser {
   push(chunk: Buffer): void {
     if (this.paused || this.held.length > 0) {
       // Bytes that arrive while paused wait behind the ones already kept.
-      this.held = this.held.length === 0 ? chunk : Buffer.concat([this.held.subarray(this.heldAt), chunk]);
-      this.heldAt = 0;
+      if (this.held.length === 0) {
+        this.held = chunk;
+        this.heldAt = 0;
+      } else {
+        this.later ??= [];
+        this.later.push(chunk);
+        this.laterBytes += chunk.length;
+      }
       return;
     }
     this.parse(chunk, 0);
@@ -208,8 +236,10 @@ export class FrameParser {
         return;
       }
       if (this.state === HEADER && this.headerHave === 0 && this.messageOpcode === 0 && pos + 1 < length) {
-        // The common case on one branch: a whole, unfragmented, uncompressed text or binary
-        // frame with a 7- or 16-bit length. Everything else takes the general path below.
+        // The common case on one branch: a whole, unfragmented text or binary frame with a 7- or
+        // 16-bit length, compressed (RSV1, when negotiated) or not. Everything else takes the
+        // general path below. (This function is also kept too large for V8 to inline into its
+        // callers: compiled on its own, it has the inlining budget for what it calls per message.)
         const first = chunk[pos]!;
         const second = chunk[pos + 1]!;
         // -1 when the frame is not for this path: masked (second ≥ 128), 64-bit length, or a
@@ -220,15 +250,18 @@ export class FrameParser {
           size = (chunk[pos + 2]! << 8) | chunk[pos + 3]!;
           start = pos + 4;
         }
+        const compressed = (first === 0xc1 || first === 0xc2) && this.compression;
         if (
-          (first === 0x81 || first === 0x82) &&
+          (first === 0x81 || first === 0x82 || compressed) &&
           size >= 0 &&
           start + size <= length &&
-          size <= this.maxMessageSize
+          size <= (compressed ? this.maxCompressedSize : this.maxMessageSize)
         ) {
           const payload = chunk.subarray(start, start + size);
           pos = start + size;
-          if (first === 0x82) {
+          if (compressed) {
+            this.sink.onMessage(first === 0xc2 ? OP_BINARY : OP_TEXT, payload, true);
+          } else if (first === 0x82) {
             this.sink.onMessage(OP_BINARY, payload, false);
           } else {
             const text = decodeUtf8(payload);

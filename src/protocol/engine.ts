@@ -131,10 +131,14 @@ export class Engine<T> implements FrameSink {
   #closeReceived: { code: number; reason: string } | undefined;
   #failure: Failure | undefined;
 
-  /** Messages handed to the application and not yet taken, and their sizes in bytes. */
+  /** Messages handed to the application and not yet taken, and their bytes. */
   #unread = 0;
   #unreadBytes = 0;
-  readonly #unreadSizes = new NumberQueue();
+  /**
+   * The sizes in bytes of the unread text messages, oldest first: a string does not tell its
+   * UTF-8 length without a pass over it. Binary messages' are their data's length.
+   */
+  readonly #unreadTextSizes = new NumberQueue();
   #paused = false;
   /** Whether the host was told to stop the transport's reading. */
   #readingOff = false;
@@ -394,11 +398,11 @@ export class Engine<T> implements FrameSink {
     this.#sendClose(code, reason, now);
   }
 
-  /** The application took a message that was left waiting. */
-  taken(): void {
+  /** The application took `message`, the oldest of those left waiting. */
+  taken(message: Message): void {
     if (this.#unread === 0) return;
     this.#unread--;
-    this.#unreadBytes -= this.#unreadSizes.shift();
+    this.#unreadBytes -= message.type === "binary" ? message.data.length : this.#unreadTextSizes.shift();
     if (this.#paused && this.#roomToResume()) {
       this.#paused = false;
       this.#host.resumeSoon();
@@ -454,10 +458,13 @@ export class Engine<T> implements FrameSink {
 
   // ---- end of issue 17 block ----
 
-  /** Goes on reading after `taken` made room: parses what was held, then lets the transport flow. */
+  /**
+   * Goes on reading after `taken` made room: parses what was held, then lets the transport flow.
+   * `now` matters only to a `clocked` engine (the silence before a read timeout starts over).
+   */
   resume(now: number): void {
     if (this.#paused || this.#held || this.#state === "CLOSED") return;
-    this.#lastRead = now;
+    if (this.clocked) this.#lastRead = now;
     try {
       this.#parser.resume();
     } catch (error) {
@@ -624,7 +631,11 @@ export class Engine<T> implements FrameSink {
   /** Takes a received message in order: behind any still being decompressed. */
   #accept(message: Message, size: number, wireSize: number): void {
     if (this.#inbound.length === 0) this.#deliver(message, size, wireSize);
-    else this.#inbound.push({ ready: true, value: message, job: undefined, opcode: 0, size, wireSize });
+    else this.#queueBehind(message, size, wireSize);
+  }
+
+  #queueBehind(message: Message, size: number, wireSize: number): void {
+    this.#inbound.push({ ready: true, value: message, job: undefined, opcode: 0, size, wireSize });
   }
 
   #deliver(message: Message, size: number, wireSize: number): void {
@@ -635,7 +646,7 @@ export class Engine<T> implements FrameSink {
     if (!this.#host.message(message, size, wireSize)) return;
     this.#unread++;
     this.#unreadBytes += size;
-    this.#unreadSizes.push(size);
+    if (message.type === "text") this.#unreadTextSizes.push(size);
     this.#checkRoom();
   }
 
@@ -650,6 +661,11 @@ export class Engine<T> implements FrameSink {
       this.#inbound.length === 0
     )
       return;
+    this.#stopIfFull();
+  }
+
+  /** The rest of `#checkRoom`, apart so that what runs per message stays small (V8 inlines it). */
+  #stopIfFull(): void {
     if (this.#paused || this.#draining || this.#state === "CLOSED" || this.#roomToRead(1)) return;
     this.#paused = true;
     this.#parser.pause();

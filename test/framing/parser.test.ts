@@ -5,6 +5,7 @@ import {
   close,
   closePayload,
   continuation,
+  cut,
   type FrameEvent,
   feed,
   frame,
@@ -775,4 +776,39 @@ t.test("frames survive being split across pushes", async (t) => {
     t.same([...close(1000, "x")], [0x88, 3, 0x03, 0xe8, 0x78]);
     t.same([...closePayload()], []);
   });
+});
+
+t.test("pause keeps the rest of a chunk and every chunk pushed after it, in order, uncopied", async (t) => {
+  // A reader that stops the parser after every message, as a full channel does.
+  class Stopping extends RecordingSink {
+    parser: FrameParser | undefined;
+    override onMessage(opcode: number, payload: Buffer, compressed: boolean): void {
+      super.onMessage(opcode, payload, compressed);
+      this.parser?.pause();
+    }
+  }
+  const sink = new Stopping();
+  const parser = new FrameParser(sink, { maxMessageSize: MiB });
+  sink.parser = parser;
+  const frames = [binary("one"), text("two"), binary(Buffer.alloc(300, 3)), text("four"), binary("five")];
+  const stream = Buffer.concat(frames);
+  // The third frame straddles the first and second chunk, the fourth the second and third.
+  const chunks = cut(stream, [frames[0]!.length + frames[1]!.length + 100, stream.length - 8]);
+  for (const chunk of chunks) parser.push(chunk);
+  t.equal(sink.events.length, 1, "the first message, then the parser stops");
+  t.equal(
+    parser.heldBytes,
+    stream.length - frames[0]!.length,
+    "the rest of the first chunk and both later ones are held",
+  );
+  for (let expected = 2; expected <= frames.length; expected++) {
+    parser.resume();
+    t.equal(sink.events.length, expected, `resume ${expected - 1} delivers one more message`);
+  }
+  t.equal(parser.heldBytes, 0, "nothing is held at the end");
+  t.same(sink.events, feed(stream), "the same messages, in order, as the stream pushed whole");
+  parser.resume();
+  t.equal(sink.events.length, frames.length, "a resume with nothing held delivers nothing");
+  parser.push(binary("six"));
+  t.same(sink.events.at(-1), binMsg("six"), "later pushes are parsed at once again");
 });

@@ -111,8 +111,12 @@ export class Harness implements EngineHost<string> {
   message(message: Message, size: number, wireSize: number): boolean {
     this.messages.push(message);
     this.sizes.push([size, wireSize]);
+    if (this.buffering) this.#unread.push(message);
     return this.buffering;
   }
+
+  /** The messages left waiting (buffered), oldest first. */
+  readonly #unread: Message[] = [];
 
   sent(type: "text" | "binary", size: number, wireSize: number): void {
     this.sends.push([type, size, wireSize]);
@@ -190,9 +194,13 @@ export class Harness implements EngineHost<string> {
     return frames;
   }
 
-  /** The application takes `count` buffered messages. */
+  /** The application takes `count` buffered messages, or as many as are waiting. */
   take(count = 1): void {
-    for (let i = 0; i < count; i++) this.engine.taken();
+    for (let i = 0; i < count; i++) {
+      const message = this.#unread.shift();
+      if (message === undefined) return;
+      this.engine.taken(message);
+    }
   }
 
   /** The transport closes (after a shutdown, or on its own). */
