@@ -498,7 +498,12 @@ export class Engine<T> implements FrameSink {
       return;
     }
     this.#counters.bytesOut += this.#outbox.inFlight?.data.length ?? 0;
-    for (const token of this.#outbox.written()) if (token !== undefined) this.#host.settle(token, undefined);
+    const tokens = this.#outbox.written();
+    // Indexed rather than for-of: this runs per write, and V8 compiles an index loop into less code.
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i];
+      if (token !== undefined) this.#host.settle(token, undefined);
+    }
     if (this.#outbox.waiting) this.#host.output();
     else if (this.#endWhenWritten && this.#outbox.inFlight === undefined) {
       this.#endWhenWritten = false;

@@ -161,7 +161,10 @@ export class Outbox<T> {
     this.flightBytes -= flight.data.length;
     // The transport is done with these bytes. A large frame's memory is ours alone (never shown
     // to the application), so later large frames may reuse it.
-    for (const frame of flight.frames) {
+    const frames = flight.frames;
+    // Indexed rather than for-of: this runs per write, and V8 compiles an index loop into less code.
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i]!;
       if (frame.length >= POOLED_FRAME_MIN && frame.byteOffset === 0)
         giveFrameMemory(frame.buffer as ArrayBuffer);
     }
