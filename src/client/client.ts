@@ -256,9 +256,13 @@ class Wire implements EngineHost<Pending>, DirectSink {
   output(): void {
     if (this.#flushScheduled || this.#writing) return;
     this.#flushScheduled = true;
-    // Frames queued in the same tick leave in one write.
-    process.nextTick(() => this.#flush());
+    // Frames queued in the same tick leave in one write. One function for the connection rather
+    // than a closure per write.
+    this.#flushSoon ??= () => this.#flush();
+    process.nextTick(this.#flushSoon);
   }
+
+  #flushSoon: (() => void) | undefined;
 
   settle(token: Pending, error: WebSocketError | undefined): void {
     if (error === undefined) token.resolve(true);
