@@ -16,16 +16,31 @@ export function isRecord(value: unknown): value is object {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** The descriptor `bare` defines each property with; its value is set before each use. */
+const DATA = Object.create(null) as PropertyDescriptor;
+DATA.enumerable = true;
+
 /**
  * A frozen, prototype-less copy of `fields`, leaving out fields that are undefined. Everything
  * downstream reads options from such records.
  */
 export function bare<T extends object>(fields: T): T {
-  const out = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(fields)) {
+  // Made as an ordinary object and given a null prototype after: V8 keeps it in fast mode, where
+  // an object made by Object.create(null) is a hash table several times the size (options are
+  // snapshotted per connect, and the snapshot lives through the dial). Each property is defined,
+  // not assigned, through a descriptor with no prototype, so nothing planted on Object.prototype
+  // (a setter, a `get`) takes part meanwhile.
+  const out = {};
+  const keys = Object.keys(fields);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     const value = (fields as Record<string, unknown>)[key];
-    if (value !== undefined) out[key] = value;
+    if (value === undefined) continue;
+    DATA.value = value;
+    Object.defineProperty(out, key, DATA);
   }
+  DATA.value = undefined;
+  Object.setPrototypeOf(out, null);
   return Object.freeze(out) as T;
 }
 
@@ -60,5 +75,7 @@ export function ownArray(value: unknown): readonly unknown[] | undefined {
  * `Object.prototype` those would move the connection elsewhere.
  */
 export function prototypeless<T extends object>(fields: T): T {
-  return Object.assign(Object.create(null) as T, fields);
+  // A spread defines the properties (no setter on Object.prototype runs), and the copy stays in
+  // V8's fast mode, where Object.create(null) would make a hash table.
+  return Object.setPrototypeOf({ ...fields }, null) as T;
 }
