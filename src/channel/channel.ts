@@ -128,8 +128,7 @@ export class ChannelCore<T> {
    */
   send(value: T): boolean {
     if (this.isClosed || (this.waiters.length > 0 && this.handOver(value))) return false;
-    if (this.items === EMPTY) this.items = [value];
-    else this.items.push(value);
+    this.buffer(value);
     return true;
   }
 
@@ -141,8 +140,7 @@ export class ChannelCore<T> {
     if (this.isClosed) return quiet(Promise.reject(invalid("send on a closed channel")));
     if (this.handOver(value)) return Promise.resolve();
     if (this.items.length - this.head < this.capacity) {
-      if (this.items === EMPTY) this.items = [value];
-      else this.items.push(value);
+      this.buffer(value);
       return Promise.resolve();
     }
     return quiet(
@@ -254,6 +252,12 @@ export class ChannelCore<T> {
     if (index < 0) return;
     this.waiters.splice(index, 1);
     if (this.waiters.length === 0) this.onWaiting?.(false);
+  }
+
+  /** Adds `value` to the buffer, which gets an array of its own on its first value. */
+  private buffer(value: T): void {
+    if (this.items === EMPTY) this.items = [value];
+    else this.items.push(value);
   }
 
   /** Gives `value` to a waiting receiver; false when there is none. */

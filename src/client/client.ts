@@ -195,7 +195,8 @@ class Wire implements EngineHost<Pending>, DirectSink {
     this.#stream = init.socket;
     this.#resolveClosed = resolveClosed;
     this.#gauged = unsentBytes(init.socket) !== undefined;
-    this.engine = new Engine(this, engineConfig(init), clock());
+    const now = clock();
+    this.engine = new Engine(this, engineConfig(init), now);
     // The inbox holds messages only.
     this.inbox.onTake = (message) => this.engine.taken(message as Message);
     const stream = init.socket;
@@ -209,8 +210,8 @@ class Wire implements EngineHost<Pending>, DirectSink {
     stream.on("end", onEnd);
     stream.on("error", onError);
     stream.on("close", onClose);
-    this.engine.start(clock());
-    if (init.head.length > 0) this.engine.receiveData(init.head, clock());
+    this.engine.start(now);
+    if (init.head.length > 0) this.engine.receiveData(init.head, now);
   }
 
   /** Resolves once the connection has ended; closing again resolves `true` too. */

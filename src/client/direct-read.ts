@@ -124,7 +124,7 @@ const ONREAD = {
 export function connectDirect(options: net.TcpNetConnectOpts): net.Socket {
   // Copied onto an object with no prototype, as dial.ts gives every socket's options: a field
   // planted on Object.prototype (a unix socket path, say) cannot reach net.connect.
-  const socket = net.connect(Object.assign(prototypeless(options), { onread: ONREAD }));
+  const socket = net.connect(prototypeless({ ...options, onread: ONREAD }));
   readers.set(socket, new DirectReader(socket));
   return socket;
 }

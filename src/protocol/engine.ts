@@ -1105,7 +1105,7 @@ export class Engine<T> implements FrameSink {
 
   /** Asks the host to wake us at `at` unless it already will sooner. */
   #arm(at: number): void {
-    if (at === NEVER || (this.#wakeAt !== NEVER && at >= this.#wakeAt)) return;
+    if (at === NEVER || due(this.#wakeAt, at)) return;
     this.#wakeAt = at;
     this.#host.wake(at);
   }
