@@ -110,26 +110,35 @@ function handshakeFromText(text: string): HandshakeResponse {
 }
 
 /**
- * Configurations already made, by their values: connections made with the same options share
- * one object rather than holding a copy each (an idle connection is mostly small objects like
- * it). Bounded: past CONFIGS_KEPT different ones, the rest are not kept.
+ * Configurations already made: connections made with the same options share one object rather
+ * than holding a copy each (an idle connection is mostly small objects like it). Bounded: past
+ * CONFIGS_KEPT different ones, the rest are not kept.
  */
-const configs = new Map<string, EngineConfig>();
+const configs: EngineConfig[] = [];
 const CONFIGS_KEPT = 64;
 
 /** The engine's configuration from the connection's options: a shared one when it is the same. */
 function engineConfig(init: ClientInit): EngineConfig {
   const config = makeEngineConfig(init);
-  // Every value, those of the deflate parameters included: two configurations with one key are equal.
-  const key = Object.values(config)
-    .map((value) =>
-      value !== null && typeof value === "object" ? Object.values(value).join(":") : String(value),
-    )
-    .join(",");
-  const kept = configs.get(key);
-  if (kept !== undefined) return kept;
-  if (configs.size < CONFIGS_KEPT) configs.set(key, Object.freeze(config));
+  // Compared value by value, with nothing made per connection (a key string would be).
+  for (let i = 0; i < configs.length; i++) if (sameValues(configs[i]!, config)) return configs[i]!;
+  if (configs.length < CONFIGS_KEPT) configs.push(Object.freeze(config));
   return config;
+}
+
+/**
+ * Whether two records made alike (the same fields) hold the same values, records among them
+ * (the deflate parameters) compared the same way.
+ */
+function sameValues(a: object, b: object): boolean {
+  for (const key in a) {
+    const x: unknown = (a as Record<string, unknown>)[key];
+    const y: unknown = (b as Record<string, unknown>)[key];
+    if (x === y) continue;
+    if (typeof x !== "object" || typeof y !== "object" || x === null || y === null || !sameValues(x, y))
+      return false;
+  }
+  return true;
 }
 
 function makeEngineConfig(init: ClientInit): EngineConfig {

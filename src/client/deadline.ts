@@ -41,7 +41,7 @@ export class DialDeadline {
   readonly #expires: number;
   readonly #signal: AbortSignal | undefined;
   readonly #streams = new Set<Duplex>();
-  readonly #interrupted: Promise<never>;
+  /** Rejects the guard under way, if any (see `guard`). */
   #reject: (error: WebSocketError) => void = noop;
   #error: WebSocketError | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -51,10 +51,6 @@ export class DialDeadline {
     this.#url = url;
     this.#expires = Date.now() + timeoutMs;
     this.#signal = signal;
-    this.#interrupted = new Promise<never>((_, reject) => {
-      this.#reject = reject;
-    });
-    this.#interrupted.catch(noop);
     if (signal?.aborted) {
       this.#interrupt(this.#canceled());
       return;
@@ -88,7 +84,12 @@ export class DialDeadline {
     if (this.#error !== undefined) throw this.#error;
   }
 
-  /** Awaits `work` in `phase`, unless the deadline passes or the signal aborts first. */
+  /**
+   * Awaits `work` in `phase`, unless the deadline passes or the signal aborts first. A dial runs
+   * its phases one after another, so one guard at a time is under way: an interruption rejects
+   * that one. (Were an earlier one still waiting, the streams it waits on are destroyed with the
+   * rest, which ends its work too.)
+   */
   guard<T>(phase: Phase, work: Promise<T>): Promise<T> {
     this.phase = phase;
     if (this.#timed !== phase) {
@@ -100,7 +101,12 @@ export class DialDeadline {
       work.catch(noop);
       return Promise.reject(this.#error);
     }
-    return Promise.race([work, this.#interrupted]);
+    // One promise per phase, where Promise.race would add a reaction to a shared promise that
+    // lives as long as the dial, and an array and its iterator besides.
+    return new Promise<T>((resolve, reject) => {
+      this.#reject = reject;
+      work.then(resolve, reject);
+    });
   }
 
   /** Destroys `stream` if the dial is interrupted or fails; returns it. */

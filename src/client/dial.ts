@@ -255,6 +255,7 @@ function connectAny(
   request: DialRequest,
   direct = false,
 ): Promise<net.Socket> {
+  if (addresses.length === 1) return connectOne(host, addresses[0]!.address, port, request, direct);
   const { layers, deadline, io, options } = request;
   const order = interleave(addresses);
   const attempts: DialAttempt[] = [];
@@ -286,12 +287,7 @@ function connectAny(
         finish(error as WebSocketError);
         return;
       }
-      const socket = deadline.track(
-        io.connect?.(address, port) ??
-          (direct ? connectDirect : net.connect)(
-            prototypeless({ host: address, port, noDelay: true, allowHalfOpen: true }),
-          ),
-      );
+      const socket = deadline.track(openTcp(address, port, io, direct));
       live.add(socket);
       onceEvent(socket, "connect").then(
         () => {
@@ -312,6 +308,42 @@ function connectAny(
     startNext();
   });
   return deadline.guard("TCP connect", work);
+}
+
+/**
+ * `connectAny` with one address: nothing to stagger, so none of the bookkeeping of attempts
+ * running side by side (most names, and every IP literal, come to one address).
+ */
+async function connectOne(
+  host: string,
+  address: string,
+  port: number,
+  request: DialRequest,
+  direct: boolean,
+): Promise<net.Socket> {
+  const { layers, deadline, io } = request;
+  deadline.check();
+  checkAddress(layers, host, address);
+  const socket = deadline.track(openTcp(address, port, io, direct));
+  try {
+    await deadline.guard("TCP connect", onceEvent(socket, "connect"));
+  } catch (error) {
+    socket.destroy();
+    if (error instanceof WebSocketError) throw error;
+    const message = (error as Error).message;
+    throw allFailed(host, port, [{ address, port, phase: "TCP connect", error: message }], error);
+  }
+  return socket;
+}
+
+/** A TCP socket to `address` (not yet connected): the caller's `connect`, or our own. */
+function openTcp(address: string, port: number, io: DialIO, direct: boolean): net.Socket {
+  return (
+    io.connect?.(address, port) ??
+    (direct ? connectDirect : net.connect)(
+      prototypeless({ host: address, port, noDelay: true, allowHalfOpen: true }),
+    )
+  );
 }
 
 function allFailed(

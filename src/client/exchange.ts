@@ -57,6 +57,8 @@ export interface ExchangeErrors {
   failed(error: Error): WebSocketError;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** What came back: the parsed head, whose `rest` holds the bytes that followed it. */
 export async function exchange(
   stream: Duplex,
@@ -67,11 +69,13 @@ export async function exchange(
 ): Promise<ParsedResponse> {
   const parser = new ResponseParser();
   // The first bytes are kept (a little) so that a failure can tell what the peer spoke instead.
-  let first = Buffer.alloc(0);
+  // Usually the whole answer is one chunk: a view of it serves, with no copy.
+  let first: Buffer = EMPTY;
   const answer = converse<ParsedResponse>(
     stream,
     (chunk) => {
-      if (first.length < 16) first = Buffer.concat([first, chunk.subarray(0, 16 - first.length)]);
+      if (first.length === 0) first = chunk.subarray(0, 16);
+      else if (first.length < 16) first = Buffer.concat([first, chunk.subarray(0, 16 - first.length)]);
       const result = parser.push(chunk);
       if (result === undefined) return undefined;
       return result.kind === "error" ? { error: errors.malformed(result.message, first) } : { value: result };

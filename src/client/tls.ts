@@ -118,18 +118,17 @@ export async function secure(
 /** Resolves once `stream` emits `event`; rejects on error or close. Leaves no listener behind. */
 export function onceEvent(stream: Duplex, event: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const done = (error?: Error): void => {
-      stream.off(event, onEvent);
-      stream.off("error", onError);
-      stream.off("close", onClose);
-      if (error === undefined) resolve();
-      else reject(error);
+    // One listener for the three events (a dial makes a few of these): `event` passes nothing,
+    // 'error' an Error and 'close' a boolean.
+    const done = (outcome?: unknown): void => {
+      stream.off(event, done);
+      stream.off("error", done);
+      stream.off("close", done);
+      if (outcome === undefined) resolve();
+      else reject(outcome instanceof Error ? outcome : new Error("the connection was closed"));
     };
-    const onEvent = (): void => done();
-    const onError = (error: Error): void => done(error);
-    const onClose = (): void => done(new Error("the connection was closed"));
-    stream.once(event, onEvent);
-    stream.on("error", onError);
-    stream.on("close", onClose);
+    stream.on(event, done);
+    stream.on("error", done);
+    stream.on("close", done);
   });
 }

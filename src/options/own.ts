@@ -31,9 +31,10 @@ export function bare<T extends object>(fields: T): T {
   // not assigned, through a descriptor with no prototype, so nothing planted on Object.prototype
   // (a setter, a `get`) takes part meanwhile.
   const out = {};
-  const keys = Object.keys(fields);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
+  // for-in walks V8's cached key list of the object's shape, where Object.keys makes an array;
+  // what it finds up the prototype chain is skipped.
+  for (const key in fields) {
+    if (!Object.hasOwn(fields, key)) continue;
     const value = (fields as Record<string, unknown>)[key];
     if (value === undefined) continue;
     DATA.value = value;

@@ -22,8 +22,15 @@ export interface EnvProxy {
   readonly variable: string;
 }
 
-function read(env: Environment, name: string): { value: string; variable: string } | undefined {
-  for (const variable of [name, name.toUpperCase()]) {
+/** Variables to look at, in order, each in lower case then upper case. */
+const WSS_NAMES = ["wss_proxy", "WSS_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"];
+const WS_NAMES = ["ws_proxy", "WS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"];
+const NO_PROXY_NAMES = ["no_proxy", "NO_PROXY"];
+
+/** The first of `names` set to something other than blanks. Runs on every dial: no array or copy per call. */
+function read(env: Environment, names: readonly string[]): { value: string; variable: string } | undefined {
+  for (let i = 0; i < names.length; i++) {
+    const variable = names[i]!;
     const value = env[variable]?.trim();
     if (value !== undefined && value !== "") return { value, variable };
   }
@@ -40,16 +47,10 @@ export function proxyFromEnv(
   host: string,
   port: number,
 ): EnvProxy | undefined {
-  const names =
-    scheme === "wss:" ? ["wss_proxy", "https_proxy", "all_proxy"] : ["ws_proxy", "http_proxy", "all_proxy"];
-  let found: { value: string; variable: string } | undefined;
-  for (const name of names) {
-    found = read(env, name);
-    if (found !== undefined) break;
-  }
+  const found = read(env, scheme === "wss:" ? WSS_NAMES : WS_NAMES);
   if (found === undefined) return undefined;
   if (alwaysDirect(host)) return undefined;
-  const noProxy = read(env, "no_proxy");
+  const noProxy = read(env, NO_PROXY_NAMES);
   if (noProxy !== undefined && noProxyMatches(noProxy.value, host, port)) return undefined;
   // A bare host:port, as curl accepts it, is an HTTP proxy.
   const url = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(found.value) ? found.value : `http://${found.value}`;

@@ -189,6 +189,47 @@ t.test(
   },
 );
 
+t.test("one address: its failure is reported as one attempt, as with several", async (t) => {
+  const closed = await freePort();
+  const error = await connectWith(
+    "ws://down.test/",
+    { dial_timeout },
+    {
+      env: {},
+      lookup: async () => [{ address: "93.184.216.34", family: 4 }],
+      connect: () => net.connect({ host: "127.0.0.1", port: closed }),
+    },
+  ).catch((e: unknown) => e);
+  t.match(error, { name: "WebSocketError", id: "CONNECT_FAILED", retryable: true });
+  const failed = error as websocket.WebSocketError;
+  t.same(
+    failed.attempts?.map((a) => [a.address, a.port, a.phase]),
+    [["93.184.216.34", 80, "TCP connect"]],
+  );
+  t.match(failed.attempts?.[0]?.error, /ECONNREFUSED/);
+  t.match(failed.message, /^connection to down\.test:80 \(93\.184\.216\.34\) failed: .*ECONNREFUSED/);
+  t.match(failed.cause, { code: "ECONNREFUSED" });
+});
+
+t.test("one address: the dial timeout during the TCP connect destroys the socket", async (t) => {
+  let socket: net.Socket | undefined;
+  // The connect passed in hands back a socket that never connects (and opens nothing).
+  const error = await connectWith(
+    "ws://slow.test/",
+    { dial_timeout: 100 },
+    {
+      env: {},
+      lookup: async () => [{ address: "93.184.216.34", family: 4 }],
+      connect: () => {
+        socket = new net.Socket();
+        return socket;
+      },
+    },
+  ).catch((e: unknown) => e);
+  t.match(error, { name: "WebSocketError", id: "DIAL_TIMEOUT", message: /during the TCP connect/ });
+  t.ok(socket?.destroyed, "the attempt was destroyed");
+});
+
 t.test("Happy Eyeballs checks each attempt with the policy before its socket opens", async (t) => {
   let sockets = 0;
   await t.rejects(
