@@ -215,13 +215,23 @@ async function viaProxy(
   return stream;
 }
 
-/** Resolves `host` (an IP address stands for itself) and checks every address against the policy. */
-async function resolve(host: string, request: DialRequest): Promise<readonly LookupAddress[]> {
+/**
+ * Resolves `host` and checks every address against the policy. An IP address stands for itself,
+ * at once: no promise, no lookup.
+ */
+function resolve(
+  host: string,
+  request: DialRequest,
+): readonly LookupAddress[] | Promise<readonly LookupAddress[]> {
+  const family = net.isIP(host);
+  if (family === 0) return lookUp(host, request);
+  checkAddress(request.layers, host, host);
+  return [{ address: host, family }];
+}
+
+/** `resolve` for a name. */
+async function lookUp(host: string, request: DialRequest): Promise<readonly LookupAddress[]> {
   const { layers, deadline, io, options } = request;
-  if (net.isIP(host) !== 0) {
-    checkAddress(layers, host, host);
-    return [{ address: host, family: net.isIP(host) }];
-  }
   const lookup = io.lookup ?? (options.lookup === undefined ? systemLookup : fromNodeLookup(options.lookup));
   let answers: readonly LookupAddress[];
   try {

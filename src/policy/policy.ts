@@ -358,18 +358,23 @@ function denied(message: string): WebSocketError {
  * a deny match always wins.
  */
 export function checkUrl(layers: readonly CompiledPolicy[], url: URL): void {
-  const view = viewOf(url);
-  const shown = describeUrl(url);
-  for (const layer of layers) {
+  let patterns = false;
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!;
     if (!layer.connect) {
       throw denied(`websocket.connect: connections are disabled by ${layer.where} (connect: false)`);
     }
+    if (layer.deny.length > 0 || layer.allow !== undefined) patterns = true;
   }
+  // No pattern to match and every network allowed (the default): nothing left to judge, so the
+  // URL is not taken apart (this runs on every connect).
+  if (!patterns && privateRefusedBy(layers) === undefined) return;
+  const view = viewOf(url);
   for (const layer of layers) {
     const hit = layer.deny.find((pattern) => matches(pattern, view, true));
     if (hit !== undefined) {
       throw denied(
-        `websocket.connect.url: ${shown} matches the urls.deny pattern ${JSON.stringify(hit.source)} of ${layer.where}`,
+        `websocket.connect.url: ${describeUrl(url)} matches the urls.deny pattern ${JSON.stringify(hit.source)} of ${layer.where}`,
       );
     }
   }
@@ -377,7 +382,7 @@ export function checkUrl(layers: readonly CompiledPolicy[], url: URL): void {
     const allow = layer.allow;
     if (allow !== undefined && !allow.some((pattern) => matches(pattern, view, false))) {
       throw denied(
-        `websocket.connect.url: ${shown} matches none of the ${allow.length} urls.allow pattern${allow.length === 1 ? "" : "s"} of ${layer.where}`,
+        `websocket.connect.url: ${describeUrl(url)} matches none of the ${allow.length} urls.allow pattern${allow.length === 1 ? "" : "s"} of ${layer.where}`,
       );
     }
   }
@@ -386,7 +391,8 @@ export function checkUrl(layers: readonly CompiledPolicy[], url: URL): void {
 
 /** Whether some layer refuses private networks: its name, or undefined. */
 export function privateRefusedBy(layers: readonly CompiledPolicy[]): string | undefined {
-  return layers.find((layer) => !layer.privateNetworks)?.where;
+  for (let i = 0; i < layers.length; i++) if (!layers[i]!.privateNetworks) return layers[i]!.where;
+  return undefined;
 }
 
 /**
