@@ -1,5 +1,6 @@
 import { invalid } from "../errors/errors.js";
 import { parseDuration } from "../options/duration.js";
+import { NONE } from "../protocol/empty.js";
 
 /** `take` found nothing buffered on an open channel. */
 const NOTHING: unique symbol = Symbol("nothing");
@@ -65,14 +66,6 @@ interface BlockedSender<T> {
   reject(error: unknown): void;
 }
 
-/**
- * The empty queue a channel's arrays start as, until their first value: most channels (a client's
- * among them) never have a blocked sender, and an idle connection should not hold empty arrays.
- * Frozen, so that a push onto it would throw rather than fill every channel's queue.
- */
-// biome-ignore lint/suspicious/noExplicitAny: one shared empty array stands in for queues of every element type.
-const EMPTY: any[] = Object.freeze([] as any[]) as any[];
-
 /** Marks a promise as handled so an ignored failure is not an unhandled rejection; awaiting it still throws. */
 function quiet<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => {});
@@ -85,10 +78,10 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
  */
 export class ChannelCore<T> {
   // A ring would avoid the occasional compaction; an array with a head index is simpler and as fast here.
-  private items: T[] = EMPTY;
+  private items: T[] = NONE;
   private head = 0;
-  private waiters: Waiter<T>[] = EMPTY;
-  private senders: BlockedSender<T>[] = EMPTY;
+  private waiters: Waiter<T>[] = NONE;
+  private senders: BlockedSender<T>[] = NONE;
   private isClosed = false;
   readonly channel: Channel<T>;
   /**
@@ -145,7 +138,7 @@ export class ChannelCore<T> {
     }
     return quiet(
       new Promise<void>((resolve, reject) => {
-        if (this.senders === EMPTY) this.senders = [];
+        if (this.senders === NONE) this.senders = [];
         this.senders.push({ value, resolve, reject });
       }),
     );
@@ -158,7 +151,7 @@ export class ChannelCore<T> {
     const senders = this.senders;
     if (senders.length > 0) {
       // As in Go, a sender still blocked when the channel closes fails rather than waiting forever.
-      this.senders = EMPTY;
+      this.senders = NONE;
       for (const sender of senders) sender.reject(invalid("send on a closed channel"));
     }
     if (this.items.length - this.head === 0) this.releaseWaiters();
@@ -167,7 +160,7 @@ export class ChannelCore<T> {
 
   /** Drops whatever is buffered (a stopped timer's value). */
   clear(): void {
-    if (this.items !== EMPTY) this.items.length = 0;
+    if (this.items !== NONE) this.items.length = 0;
     this.head = 0;
   }
 
@@ -218,7 +211,7 @@ export class ChannelCore<T> {
     if (this.head === 0 && count === items.length) {
       // Everything buffered: hand the array itself over; the next value starts a new one.
       out = items;
-      this.items = EMPTY;
+      this.items = NONE;
     } else {
       out = items.slice(this.head, this.head + count);
       this.head += count;
@@ -242,7 +235,7 @@ export class ChannelCore<T> {
   }
 
   wait(waiter: Waiter<T>): void {
-    if (this.waiters === EMPTY) this.waiters = [];
+    if (this.waiters === NONE) this.waiters = [];
     this.waiters.push(waiter);
     if (this.waiters.length === 1) this.onWaiting?.(true);
   }
@@ -256,7 +249,7 @@ export class ChannelCore<T> {
 
   /** Adds `value` to the buffer, which gets an array of its own on its first value. */
   private buffer(value: T): void {
-    if (this.items === EMPTY) this.items = [value];
+    if (this.items === NONE) this.items = [value];
     else this.items.push(value);
   }
 
@@ -273,7 +266,7 @@ export class ChannelCore<T> {
   private releaseWaiters(): void {
     const waiters = this.waiters;
     if (waiters.length === 0) return;
-    this.waiters = EMPTY;
+    this.waiters = NONE;
     this.onWaiting?.(false);
     for (const waiter of waiters) waiter.deliver(undefined, false);
   }
