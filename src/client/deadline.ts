@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import { failure, type WebSocketError } from "../errors/errors.js";
+import { failure, WebSocketError } from "../errors/errors.js";
 import { formatDuration } from "../options/duration.js";
 import { shownUrl } from "../options/url.js";
 import { describeUrl } from "../policy/policy.js";
@@ -88,9 +88,10 @@ export class DialDeadline {
    * Awaits `work` in `phase`, unless the deadline passes or the signal aborts first. A dial runs
    * its phases one after another, so one guard at a time is under way: an interruption rejects
    * that one. (Were an earlier one still waiting, the streams it waits on are destroyed with the
-   * rest, which ends its work too.)
+   * rest, which ends its work too.) `failed`, when given, turns the work's own failure into the
+   * phase's error; a WebSocketError (the interruption's, or one the work made) passes as it is.
    */
-  guard<T>(phase: Phase, work: Promise<T>): Promise<T> {
+  guard<T>(phase: Phase, work: Promise<T>, failed?: (error: Error) => WebSocketError): Promise<T> {
     this.phase = phase;
     if (this.#timed !== phase) {
       this.#phaseDone();
@@ -105,7 +106,12 @@ export class DialDeadline {
     // lives as long as the dial, and an array and its iterator besides.
     return new Promise<T>((resolve, reject) => {
       this.#reject = reject;
-      work.then(resolve, reject);
+      work.then(
+        resolve,
+        failed === undefined
+          ? reject
+          : (error: unknown) => reject(error instanceof WebSocketError ? error : failed(error as Error)),
+      );
     });
   }
 

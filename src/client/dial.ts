@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from "node:dns";
 import * as net from "node:net";
 import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
-import { type DialAttempt, failure, WebSocketError } from "../errors/errors.js";
+import { type DialAttempt, failure, type WebSocketError } from "../errors/errors.js";
 import type { LookupOption } from "../options/network.js";
 import type { ResolvedOptions } from "../options/options.js";
 import { prototypeless } from "../options/own.js";
@@ -142,19 +142,12 @@ async function open(
       const socket = deadline.track(
         io.connectUnix?.(route.path) ?? net.connect(prototypeless({ path: route.path, allowHalfOpen: true })),
       );
-      try {
-        await deadline.guard("TCP connect", onceEvent(socket, "connect"));
-      } catch (error) {
-        if (error instanceof WebSocketError) throw error;
-        throw failure(
-          "CONNECT_FAILED",
-          `connection to the unix socket ${route.path} failed: ${(error as Error).message}`,
-          {
-            cause: error,
-            attempts: [{ address: route.path, phase: "TCP connect", error: (error as Error).message }],
-          },
-        );
-      }
+      await deadline.guard("TCP connect", onceEvent(socket, "connect"), (error) =>
+        failure("CONNECT_FAILED", `connection to the unix socket ${route.path} failed: ${error.message}`, {
+          cause: error,
+          attempts: [{ address: route.path, phase: "TCP connect", error: error.message }],
+        }),
+      );
       return socket;
     }
     case "direct": {
@@ -233,18 +226,11 @@ function resolve(
 async function lookUp(host: string, request: DialRequest): Promise<readonly LookupAddress[]> {
   const { layers, deadline, io, options } = request;
   const lookup = io.lookup ?? (options.lookup === undefined ? systemLookup : fromNodeLookup(options.lookup));
-  let answers: readonly LookupAddress[];
-  try {
-    answers = await deadline.guard(
-      "DNS lookup",
-      Promise.resolve().then(() => lookup(host)),
-    );
-  } catch (error) {
-    if (error instanceof WebSocketError) throw error;
-    throw failure("DNS_FAILED", `DNS lookup of ${host} failed: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
+  const answers = await deadline.guard(
+    "DNS lookup",
+    Promise.resolve().then(() => lookup(host)),
+    (error) => failure("DNS_FAILED", `DNS lookup of ${host} failed: ${error.message}`, { cause: error }),
+  );
   const valid = answers.filter((a) => typeof a?.address === "string" && net.isIP(a.address) !== 0);
   if (valid.length === 0) throw failure("DNS_FAILED", `DNS lookup of ${host} returned no address`);
   // Every answer is checked, not only the one used: a mixed answer is how rebinding attacks start.
@@ -335,14 +321,11 @@ async function connectOne(
   deadline.check();
   checkAddress(layers, host, address);
   const socket = deadline.track(openTcp(address, port, io, direct));
-  try {
-    await deadline.guard("TCP connect", onceEvent(socket, "connect"));
-  } catch (error) {
-    socket.destroy();
-    if (error instanceof WebSocketError) throw error;
-    const message = (error as Error).message;
-    throw allFailed(host, port, [{ address, port, phase: "TCP connect", error: message }], error);
-  }
+  // A socket that failed to connect is destroyed already (by Node after its error, or by the
+  // deadline with every stream of the dial).
+  await deadline.guard("TCP connect", onceEvent(socket, "connect"), (error) =>
+    allFailed(host, port, [{ address, port, phase: "TCP connect", error: error.message }], error),
+  );
   return socket;
 }
 

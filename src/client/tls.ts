@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
-import { failure, WebSocketError } from "../errors/errors.js";
+import { failure, type WebSocketError } from "../errors/errors.js";
 import type { TlsOptions } from "../options/options.js";
 import { secureContextOptions, tlsConnectOptions } from "../options/tls.js";
 import { sniName } from "../options/url.js";
@@ -106,12 +106,9 @@ export async function secure(
   // SNI never carries an IP address nor a trailing dot (RFC 6066 §3).
   const servername = t.servername === undefined ? sniName(host) : (sniName(t.servername) ?? t.servername);
   const secured = deadline.track(tls.connect(tlsConnectOptions(t, host, servername, stream, context)));
-  try {
-    await deadline.guard("TLS handshake", onceEvent(secured, "secureConnect"));
-  } catch (error) {
-    if (error instanceof WebSocketError) throw error;
-    throw tlsFailed(`TLS handshake with ${who}${authority(host, port)}`, servername ?? host, error);
-  }
+  await deadline.guard("TLS handshake", onceEvent(secured, "secureConnect"), (error) =>
+    tlsFailed(`TLS handshake with ${who}${authority(host, port)}`, servername ?? host, error),
+  );
   return secured;
 }
 
