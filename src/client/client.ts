@@ -6,6 +6,7 @@ import { headerRecord, parseHeaderBlock } from "../handshake/index.js";
 import type { ResolvedOptions } from "../options/options.js";
 import { type CloseCode, COMPRESSION, type SendType } from "../protocol/constants.js";
 import { Engine } from "../protocol/engine.js";
+import { NumberQueue } from "../protocol/number-queue.js";
 import type {
   CloseInfo,
   CodecJob,
@@ -181,8 +182,6 @@ class Wire implements EngineHost<Pending>, DirectSink {
   #writing = false;
   /** Whether the stream tells how much of a write the kernel took (see unsent.ts). */
   readonly #gauged: boolean;
-  /** Write callbacks still to come. */
-  #callbacks = 0;
   /** A writev the kernel has not wholly taken, until its callbacks have come (see #writeTogether). */
   #partial: PartialWrites | undefined;
   /** Made on the first close(): an idle connection holds no array for it. */
@@ -433,47 +432,52 @@ class Wire implements EngineHost<Pending>, DirectSink {
   #flush(): void {
     this.#flushScheduled = false;
     const stream = this.#stream;
-    // The callbacks are made on the first write: an idle connection holds no closures for them.
+    // The callback and its queue are made on the first write: an idle connection holds neither.
     this.#onWritten ??= (error) => this.#written(error);
+    this.#groups ??= new NumberQueue();
     while (!this.#writing) {
-      const batch = this.engine.takeOutput();
-      if (batch === undefined) return;
+      const data = this.engine.takeOutput();
+      if (data === undefined) return;
       const second = this.#gauged && stream.writableLength === 0 ? this.engine.takeOutput() : undefined;
-      if (second !== undefined) this.#writeTogether(batch.data, second.data);
+      if (second !== undefined) this.#writeTogether(data, second);
       else {
-        this.#callbacks++;
-        if (!stream.write(batch.data, this.#onWritten)) this.#waitForDrain();
+        this.#groups.push(1);
+        if (!stream.write(data, this.#onWritten)) this.#waitForDrain();
       }
     }
   }
 
   /**
    * Hands `first`, `second` and the writes after them (up to VECTOR_BYTES) to the stream corked,
-   * so they leave in one writev. Nothing else is under way, so what the kernel did not take is
-   * exactly what libuv still holds (unsentBytes): the writes it took whole are reported to the
-   * engine at once, and those it did not wait for the writev, or for a deadline to look again
-   * (#progress). Their callbacks come all together when the writev completes.
+   * so they leave in one writev, which completes as a whole: one callback, on the last, reports
+   * them all. Nothing else is under way, so what the kernel did not take is exactly what libuv
+   * still holds (unsentBytes): the writes it took whole are reported to the engine at once, and
+   * those it did not wait for the callback, or for a deadline to look again (#progress).
    */
   #writeTogether(first: Buffer, second: Buffer): void {
     const stream = this.#stream;
     const sizes = [first.length, second.length];
     let total = first.length + second.length;
     stream.cork();
-    stream.write(first, this.#onWritten);
-    stream.write(second, this.#onWritten);
-    while (total < VECTOR_BYTES && sizes.length < VECTOR_WRITES) {
-      const batch = this.engine.takeOutput();
-      if (batch === undefined) break;
-      stream.write(batch.data, this.#onWritten);
-      sizes.push(batch.data.length);
-      total += batch.data.length;
+    let data = first;
+    let next: Buffer | undefined = second;
+    while (next !== undefined) {
+      stream.write(data);
+      data = next;
+      next = total < VECTOR_BYTES && sizes.length < VECTOR_WRITES ? this.engine.takeOutput() : undefined;
+      if (next !== undefined) {
+        sizes.push(next.length);
+        total += next.length;
+      }
     }
+    stream.write(data, this.#onWritten);
     stream.uncork();
     writesTogether.count++;
-    this.#callbacks += sizes.length;
-    // Taken whole, at once: the callbacks follow, as for any write.
-    if (stream.writableLength === 0) return;
-    this.#partial = new PartialWrites(sizes, total, this.#callbacks - sizes.length);
+    const groups = this.#groups!;
+    // Taken whole, at once: the callback follows, as for any write.
+    if (stream.writableLength > 0) this.#partial = new PartialWrites(sizes, total, groups.length);
+    groups.push(sizes.length);
+    if (this.#partial === undefined) return;
     this.#waitForDrain();
     this.#progress();
   }
@@ -484,7 +488,8 @@ class Wire implements EngineHost<Pending>, DirectSink {
     if (partial === undefined) return;
     const left = unsentBytes(this.#stream);
     if (left === undefined) return;
-    for (let n = partial.taken(left); n > 0; n--) this.engine.written(undefined);
+    const taken = partial.taken(left);
+    if (taken > 0) this.engine.written(undefined, taken);
   }
 
   #waitForDrain(): void {
@@ -495,6 +500,8 @@ class Wire implements EngineHost<Pending>, DirectSink {
 
   #onDrain: (() => void) | undefined;
   #onWritten: ((error?: Error | null) => void) | undefined;
+  /** How many of the engine's writes each write callback still to come completes, oldest first. */
+  #groups: NumberQueue | undefined;
 
   #drained(): void {
     this.#writing = false;
@@ -504,18 +511,18 @@ class Wire implements EngineHost<Pending>, DirectSink {
   }
 
   #written(error: Error | null | undefined): void {
-    this.#callbacks--;
+    let writes = this.#groups!.shift();
     const partial = this.#partial;
     if (partial !== undefined) {
-      const pass = partial.callback();
+      // The engine already knows of the writev's writes that #progress told it of.
+      writes = partial.callback(writes);
       if (partial.done) this.#partial = undefined;
-      // Otherwise the engine already knows this write was taken (#progress).
-      if (!pass) return;
     }
+    if (writes === 0) return;
     // Node reports a write that libuv cancelled because the socket was reset with no error at
     // all; a stream already destroyed when the callback runs did not take the bytes.
     if (error == null && this.#stream.destroyed) error = new Error("the connection was reset during a write");
-    this.engine.written(error ?? undefined);
+    this.engine.written(error ?? undefined, writes);
   }
 }
 

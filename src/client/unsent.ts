@@ -29,19 +29,21 @@ export function unsentBytes(stream: Duplex): number | undefined {
 
 /**
  * The writes of one writev that the kernel had not wholly taken when it was made, from then until
- * the last of their callbacks: which of them it has taken whole since (to report them before the
- * writev completes), and which callbacks belong to writes already reported.
+ * its callback: which of them it has taken whole since (to report them before the writev
+ * completes), and how many each write callback still completes.
  */
 export class PartialWrites {
   /** Sizes of the writes not yet reported, oldest first, and their total. */
   readonly #sizes: number[];
   #bytes: number;
-  /** Callbacks still to come for writes made before the writev (taken whole; passed on as usual). */
+  /** Write callbacks still to come for writes made before the writev. */
   #ahead: number;
-  /** Callbacks still to come for writes reported taken already. */
+  /** Writes reported taken already. */
   #reported = 0;
+  /** Whether the writev's own callback has come. */
+  done = false;
 
-  /** `ahead`: callbacks still to come, when the writev was made, for the writes before it. */
+  /** `ahead`: write callbacks still to come, when the writev was made, for the writes before it. */
   constructor(sizes: number[], bytes: number, ahead: number) {
     this.#sizes = sizes;
     this.#bytes = bytes;
@@ -64,22 +66,16 @@ export class PartialWrites {
     return count;
   }
 
-  /** A write callback came: whether to pass it on (false when its write was reported already). */
-  callback(): boolean {
+  /**
+   * A write callback came that completes `writes` writes: how many of them are still to be
+   * reported (the writev's writes reported already are not). Sets `done` at the writev's own.
+   */
+  callback(writes: number): number {
     if (this.#ahead > 0) {
       this.#ahead--;
-      return true;
+      return writes;
     }
-    if (this.#reported > 0) {
-      this.#reported--;
-      return false;
-    }
-    this.#bytes -= this.#sizes.shift() ?? 0;
-    return true;
-  }
-
-  /** Whether every callback has come: each one is for a write ahead, reported, or still unsent. */
-  get done(): boolean {
-    return this.#ahead === 0 && this.#reported === 0 && this.#sizes.length === 0;
+    this.done = true;
+    return writes - this.#reported;
   }
 }

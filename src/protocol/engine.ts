@@ -12,7 +12,7 @@ import { formatDuration } from "../options/duration.js";
 import { BINARY, TEXT } from "./constants.js";
 import { NONE } from "./empty.js";
 import { NumberQueue } from "./number-queue.js";
-import { type Batch, Outbox } from "./outbox.js";
+import { Outbox } from "./outbox.js";
 import type {
   CloseInfo,
   CodecJob,
@@ -263,7 +263,7 @@ export class Engine<T> implements FrameSink {
     if (this.#closeSent) {
       // The server ended TCP after our Close, as §7.1.1 wants; end our side too, once what we
       // queued (our Close among it) is written.
-      if (this.#outbox.waiting || this.#outbox.inFlight !== undefined) this.#endWhenWritten = true;
+      if (this.#outbox.waiting || this.#outbox.busy) this.#endWhenWritten = true;
       else this.#host.shutdown("end");
       return;
     }
@@ -486,26 +486,23 @@ export class Engine<T> implements FrameSink {
    * The next write for the transport, or undefined when nothing waits. The host takes writes while
    * its transport accepts them; each completes, in order, with `written`.
    */
-  takeOutput(): Batch<T> | undefined {
+  takeOutput(): Buffer | undefined {
     if (this.#state === "CLOSED") return undefined;
     return this.#outbox.take();
   }
 
-  /** The oldest write under way completed (error undefined) or failed. */
-  written(error: Error | undefined): void {
+  /** The oldest `writes` writes under way completed (error undefined), or the transport failed. */
+  written(error: Error | undefined, writes = 1): void {
     if (error !== undefined) {
       this.transportError(error);
       return;
     }
-    this.#counters.bytesOut += this.#outbox.inFlight?.data.length ?? 0;
-    const tokens = this.#outbox.written();
-    // Indexed rather than for-of: this runs per write, and V8 compiles an index loop into less code.
-    for (let i = 0; i < tokens.length; i++) {
-      const token = tokens[i];
-      if (token !== undefined) this.#host.settle(token, undefined);
-    }
-    if (this.#outbox.waiting) this.#host.output();
-    else if (this.#endWhenWritten && this.#outbox.inFlight === undefined) {
+    const outbox = this.#outbox;
+    let bytes = 0;
+    for (let n = 0; n < writes; n++) bytes += outbox.written(this.#host);
+    this.#counters.bytesOut += bytes;
+    if (outbox.waiting) this.#host.output();
+    else if (this.#endWhenWritten && !outbox.busy) {
       this.#endWhenWritten = false;
       this.#host.shutdown("end");
     }
@@ -942,13 +939,13 @@ export class Engine<T> implements FrameSink {
 
   #queuePong(payload: Buffer): void {
     const frame = encodeFrame({ opcode: OP_PONG }, payload, this.#masks.bytes, this.#masks.next());
-    const idle = !this.#outbox.waiting && this.#outbox.inFlight === undefined;
+    const idle = !this.#outbox.waiting && !this.#outbox.busy;
     this.#outbox.pushPong(frame, this.#lastRead);
     this.#wrote(idle, this.#lastRead);
   }
 
   #push(frame: Buffer, token: T | undefined, now: number): void {
-    const idle = !this.#outbox.waiting && this.#outbox.inFlight === undefined;
+    const idle = !this.#outbox.waiting && !this.#outbox.busy;
     this.#outbox.push(frame, token, now);
     this.#wrote(idle, now);
   }

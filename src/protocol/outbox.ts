@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 import { giveFrameMemory, POOLED_FRAME_MIN, takeFrameMemory } from "../framing/frame-memory.js";
 import { NONE } from "./empty.js";
+import { NumberQueue } from "./number-queue.js";
 
 /** Below this total, frames written together are joined into one buffer. */
 export const COALESCE_BYTES = 64 * 1024;
@@ -12,31 +13,32 @@ export const MAX_OWED_PONGS = 32;
 
 /** Small frames joined into this much or more share memory with the pool of large frames. */
 const JOINED_POOL_MIN = 32 * 1024;
+/** Written slots at the front of the queues past which they are cut off (when half the queues). */
+const COMPACT_AFTER = 1024;
+/** What a written slot holds instead of its frame, so that the frame's memory can go. */
+const GONE = Buffer.alloc(0);
 
 /**
- * Small frames copied into one buffer for one write. Large enough joins take their memory from
- * the pool that large frames use, and give it back once written (`Outbox.written`): a busy
- * sender then joins its frames into the same few buffers instead of new memory each time.
+ * Small frames `frames[start..end)` copied into one buffer for one write. Large enough joins take
+ * their memory from the pool that large frames use, and give it back once written
+ * (`Outbox.written`): a busy sender then joins its frames into the same few buffers instead of
+ * new memory each time.
  */
-function joined(frames: readonly Buffer[], total: number): Buffer {
+function joined(frames: readonly Buffer[], start: number, end: number, total: number): Buffer {
   const memory = total >= JOINED_POOL_MIN ? takeFrameMemory(total) : undefined;
-  if (memory === undefined) return Buffer.concat(frames, total);
-  const out = Buffer.from(memory, 0, total);
+  const out = memory === undefined ? Buffer.allocUnsafe(total) : Buffer.from(memory, 0, total);
   let at = 0;
-  for (const frame of frames) {
+  for (let i = start; i < end; i++) {
+    const frame = frames[i]!;
     out.set(frame, at);
     at += frame.length;
   }
   return out;
 }
 
-/** Frames handed to the transport in one write, with the tokens to settle when it completes. */
-export interface Batch<T> {
-  readonly data: Buffer;
-  readonly frames: readonly Buffer[];
-  readonly tokens: readonly (T | undefined)[];
-  /** When the oldest frame of the batch was queued. */
-  readonly since: number;
+/** Who learns that a written frame's send is done: the engine's host. */
+export interface WrittenSink<T> {
+  settle(token: T, error: undefined): void;
 }
 
 /**
@@ -45,22 +47,29 @@ export interface Batch<T> {
  * (RFC 6455 §5.5.3 lets a pong answer only the latest ping), so a peer flooding pings and never
  * reading owes us a few pongs, not millions. Frames of 64 KiB or more go out one per write, so
  * each send's outcome is its own frame's.
+ *
+ * One set of queues holds every frame from queued to written: `[done, head)` are in writes under
+ * way, `[head, length)` wait. Handing out a write and completing one move an index; nothing is
+ * made per frame but the frame (this runs once per message sent).
  */
 export class Outbox<T> {
   // The queues start as NONE and get arrays of their own on the first push: most of a
-  // connection's life nothing waits, and an idle connection should not hold four empty arrays.
+  // connection's life nothing waits, and an idle connection should not hold three empty arrays.
   private frames: Buffer[] = NONE;
   private tokens: (T | undefined)[] = NONE;
   private times: number[] = NONE;
+  /** The first frame not yet written, and the first not yet handed out. */
+  private done = 0;
   private head = 0;
   /** Bytes queued, not counting the writes under way. */
   private queuedBytes = 0;
+  private flightBytes = 0;
   /** Indexes (into `frames`) of the pongs not yet handed out, oldest first. */
   private pongs: number[] = NONE;
-  /** The oldest write handed to the transport and not yet completed, and those after it. */
-  private first: Batch<T> | undefined;
-  private rest: Batch<T>[] = NONE;
-  private flightBytes = 0;
+  /** The writes under way, oldest first: how many frames each holds. */
+  private readonly writes = new NumberQueue();
+  /** The buffers that writes of several frames joined them into, oldest first. */
+  private joins: Buffer[] = NONE;
 
   /** Bytes queued and under way. */
   get bytes(): number {
@@ -72,14 +81,14 @@ export class Outbox<T> {
     return this.head < this.frames.length;
   }
 
-  /** The oldest write under way, if any. */
-  get inFlight(): Batch<T> | undefined {
-    return this.first;
+  /** Whether writes are under way. */
+  get busy(): boolean {
+    return this.done < this.head;
   }
 
   /** When the oldest frame not yet written was queued; undefined when none. */
   get oldest(): number | undefined {
-    return this.first?.since ?? (this.waiting ? this.times[this.head] : undefined);
+    return this.done < this.frames.length ? this.times[this.done] : undefined;
   }
 
   push(frame: Buffer, token: T | undefined, now: number): void {
@@ -117,77 +126,101 @@ export class Outbox<T> {
    * Hands out the next write: small frames joined up to COALESCE_BYTES, or one large frame. Several
    * may be under way (the transport says when it has taken enough); they complete in order.
    */
-  take(): Batch<T> | undefined {
-    if (!this.waiting) return undefined;
+  take(): Buffer | undefined {
     const frames = this.frames;
     const start = this.head;
+    if (start >= frames.length) return undefined;
     let end = start + 1;
     let total = frames[start]!.length;
     if (total < COALESCE_BYTES) {
       while (end < frames.length && total + frames[end]!.length <= COALESCE_BYTES)
         total += frames[end++]!.length;
     }
-    const all = start === 0 && end === frames.length;
-    const taken = all ? frames : frames.slice(start, end);
-    const tokens = all ? this.tokens : this.tokens.slice(start, end);
-    const since = this.times[start]!;
-    if (end === frames.length) {
-      this.frames = NONE;
-      this.tokens = NONE;
-      this.times = NONE;
-      this.head = 0;
-      this.pongs = NONE;
-    } else {
-      this.head = end;
-      while (this.pongs.length > 0 && this.pongs[0]! < end) this.pongs.shift();
-    }
+    this.head = end;
     this.queuedBytes -= total;
-    const data = taken.length === 1 ? taken[0]! : joined(taken, total);
-    const flight = { data, frames: taken, tokens, since };
-    if (this.first === undefined) this.first = flight;
-    else {
-      if (this.rest === NONE) this.rest = [];
-      this.rest.push(flight);
-    }
-    this.flightBytes += data.length;
-    return flight;
+    this.flightBytes += total;
+    this.writes.push(end - start);
+    const pongs = this.pongs;
+    while (pongs.length > 0 && pongs[0]! < end) pongs.shift();
+    if (end === start + 1) return frames[start]!;
+    const data = joined(frames, start, end, total);
+    if (this.joins === NONE) this.joins = [];
+    this.joins.push(data);
+    return data;
   }
 
-  /** The oldest write under way completed: its tokens, for the caller to settle. */
-  written(): readonly (T | undefined)[] {
-    const flight = this.first;
-    if (flight === undefined) return NONE;
-    this.first = this.rest.length > 0 ? this.rest.shift() : undefined;
-    this.flightBytes -= flight.data.length;
-    // The transport is done with these bytes. A large frame's memory is ours alone (never shown
-    // to the application), so later large frames may reuse it.
-    const frames = flight.frames;
+  /**
+   * The oldest write under way completed: settles its frames' tokens with `sink` and returns its
+   * size in bytes (0 when none was under way).
+   */
+  written(sink: WrittenSink<T>): number {
+    const count = this.writes.shift();
+    if (count === 0) return 0;
+    const frames = this.frames;
+    const tokens = this.tokens;
+    const start = this.done;
+    const end = start + count;
+    let bytes = 0;
     // Indexed rather than for-of: this runs per write, and V8 compiles an index loop into less code.
-    for (let i = 0; i < frames.length; i++) {
+    for (let i = start; i < end; i++) {
       const frame = frames[i]!;
+      bytes += frame.length;
+      // The transport is done with these bytes. A large frame's memory is ours alone (never shown
+      // to the application), so later large frames may reuse it.
       if (frame.length >= POOLED_FRAME_MIN && frame.byteOffset === 0)
         giveFrameMemory(frame.buffer as ArrayBuffer);
+      frames[i] = GONE;
     }
     // So is the memory small frames were joined in (see `joined`).
-    const data = flight.data;
-    if (flight.frames.length > 1 && data.byteOffset === 0 && data.buffer.byteLength >= JOINED_POOL_MIN)
-      giveFrameMemory(data.buffer as ArrayBuffer);
-    return flight.tokens;
+    if (count > 1) {
+      const data = this.joins.shift()!;
+      if (data.byteOffset === 0 && data.buffer.byteLength >= JOINED_POOL_MIN)
+        giveFrameMemory(data.buffer as ArrayBuffer);
+    }
+    this.flightBytes -= bytes;
+    this.done = end;
+    if (end === frames.length) this.clear();
+    else if (end >= COMPACT_AFTER && end * 2 >= frames.length) this.compact();
+    // Last, with the queues in order: settling may queue more.
+    for (let i = start; i < end; i++) {
+      const token = tokens[i];
+      if (token !== undefined) {
+        tokens[i] = undefined;
+        sink.settle(token, undefined);
+      }
+    }
+    return bytes;
   }
 
   /** Empties the outbox: the tokens of everything unwritten, the writes under way first. */
   drain(): (T | undefined)[] {
-    const flights = this.first === undefined ? [] : [this.first, ...this.rest];
-    const tokens = [...flights.flatMap((f) => f.tokens), ...this.tokens.slice(this.head)];
-    this.first = undefined;
-    this.rest = NONE;
+    const tokens = this.tokens.slice(this.done);
     this.flightBytes = 0;
+    this.queuedBytes = 0;
+    this.writes.clear();
+    this.joins = NONE;
+    this.clear();
+    return tokens;
+  }
+
+  private clear(): void {
     this.frames = NONE;
     this.tokens = NONE;
     this.times = NONE;
+    this.done = 0;
     this.head = 0;
     this.pongs = NONE;
-    this.queuedBytes = 0;
-    return tokens;
+  }
+
+  /** Cuts the written slots off the front of the queues, so that a sender that never lets them empty does not grow them. */
+  private compact(): void {
+    const cut = this.done;
+    this.frames = this.frames.slice(cut);
+    this.tokens = this.tokens.slice(cut);
+    this.times = this.times.slice(cut);
+    this.done = 0;
+    this.head -= cut;
+    const pongs = this.pongs;
+    for (let i = 0; i < pongs.length; i++) pongs[i] = pongs[i]! - cut;
   }
 }

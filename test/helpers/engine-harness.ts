@@ -167,7 +167,7 @@ export class Harness implements EngineHost<string> {
   /** Writes everything the engine has, completing each write at once. */
   flush(): void {
     for (let batch = this.engine.takeOutput(); batch !== undefined; batch = this.engine.takeOutput()) {
-      this.wire.push(batch.data);
+      this.wire.push(batch);
       this.engine.written(undefined);
     }
   }

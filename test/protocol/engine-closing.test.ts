@@ -287,7 +287,7 @@ t.test(
     h.engine.close(1000, "", h.now);
     const batch = h.engine.takeOutput();
     t.ok(batch, "the big frame is being written; our Close waits behind it");
-    h.wire.push(batch!.data);
+    h.wire.push(batch!);
     h.receive(close(1000));
     h.engine.receiveEnd();
     t.same(h.shutdowns, [], "not while our Close is unwritten");
