@@ -122,7 +122,7 @@ export class Engine<T> implements FrameSink {
   readonly #config: EngineConfig;
   readonly #masks: MaskSource;
   readonly #parser: FrameParser;
-  readonly #outbox = new Outbox<T>();
+  readonly #outbox: Outbox<T>;
   /** Whether any deadline depends on the time of reads and writes (so inputs carry a real `now`). */
   readonly clocked: boolean;
 
@@ -184,6 +184,7 @@ export class Engine<T> implements FrameSink {
     this.#host = host;
     this.#config = config;
     this.#masks = config.masks ?? maskKeys;
+    this.#outbox = new Outbox(config.writeTimeout > 0);
     const readLimit = config.readLimit;
     this.#parser = new FrameParser(this, {
       maxMessageSize: readLimit,
@@ -320,38 +321,70 @@ export class Engine<T> implements FrameSink {
     try {
       frame = this.#encodeMessage(data, type);
     } catch (error) {
-      if (error instanceof WebSocketError) throw error;
-      if (error instanceof TypeError) {
-        // A detached ArrayBuffer, say: the argument cannot be read.
-        throw failure("INVALID_ARGUMENT", `message data cannot be read: ${error.message}`, { cause: error });
-      }
-      // Our deflater failed: the connection cannot go on in order.
-      this.#failOurs("INTERNAL_ERROR", `compression failed: ${(error as Error).message}`, error);
-      throw this.#failure!.error;
+      throw this.#encodingFailed(error);
     }
-    // An uncompressed frame already says how large its payload is; only compressed messages
-    // need their input measured (a string's UTF-8 length is a pass over it).
-    const size =
-      frame instanceof Promise || (frame[0]! & 0x40) !== 0 ? this.#byteSize(data) : payloadLength(frame);
-    if (!this.#fits(frame instanceof Promise ? size : frame.length)) {
-      const limit = this.#config.writeLimit;
-      this.#abort(
-        "OUTGOING_OVERFLOW",
-        `more than write_limit (${limit} bytes) is waiting to be written: the peer is not reading`,
-      );
-      throw this.#failure!.error;
+    if (frame instanceof Promise) {
+      this.#sendWhenCompressed(frame, data, type, token);
+      return;
     }
+    // What runs for every message sent stops here: the rest is in functions of their own, so that
+    // V8 has less of it to compile.
+    const wireSize = payloadLength(frame);
+    // An uncompressed frame already says how large its payload is; only a compressed message
+    // needs its input measured (a string's UTF-8 length is a pass over it).
+    const size = (frame[0]! & 0x40) === 0 ? wireSize : this.#byteSize(data);
+    if (!this.#fits(frame.length)) throw this.#overflow();
+    const counters = this.#counters;
+    counters.messagesOut++;
+    counters.payloadBytesOut += size;
+    counters.wirePayloadBytesOut += wireSize;
+    this.#host.sent((frame[0]! & 0x0f) === OP_TEXT ? "text" : "binary", size, wireSize);
+    this.#queueInOrder(frame, token, now);
+  }
+
+  /** The error a send throws when its message could not be encoded. */
+  #encodingFailed(error: unknown): WebSocketError {
+    if (error instanceof WebSocketError) return error;
+    if (error instanceof TypeError) {
+      // A detached ArrayBuffer, say: the argument cannot be read.
+      return failure("INVALID_ARGUMENT", `message data cannot be read: ${error.message}`, { cause: error });
+    }
+    // Our deflater failed: the connection cannot go on in order.
+    this.#failOurs("INTERNAL_ERROR", `compression failed: ${(error as Error).message}`, error);
+    return this.#failure!.error;
+  }
+
+  /** Fails the connection for a send past write_limit, and returns the error the send throws. */
+  #overflow(): WebSocketError {
+    const limit = this.#config.writeLimit;
+    this.#abort(
+      "OUTGOING_OVERFLOW",
+      `more than write_limit (${limit} bytes) is waiting to be written: the peer is not reading`,
+    );
+    return this.#failure!.error;
+  }
+
+  /** A message being compressed in the background: queued in order, as a job for the host. */
+  #sendWhenCompressed(
+    work: Promise<Buffer>,
+    data: string | Uint8Array | ArrayBuffer,
+    type: number | undefined,
+    token: T,
+  ): void {
+    const size = this.#byteSize(data);
+    if (!this.#fits(size)) throw this.#overflow();
     const counters = this.#counters;
     counters.messagesOut++;
     counters.payloadBytesOut += size;
     const text = typeof data === "string" ? type !== BINARY : type === TEXT;
-    if (frame instanceof Promise) {
-      this.#pendingSends ??= new WeakMap();
-      this.#pendingSends.set(frame, { text, size });
-    } else {
-      this.#sent(text, size, frame);
-    }
-    this.#queueInOrder(frame, token, size, now);
+    this.#pendingSends ??= new WeakMap();
+    this.#pendingSends.set(work, { text, size });
+    // Behind the messages still being compressed before it, in order, like every frame.
+    const job: CodecJob = { work };
+    if (this.#outbound === NONE) this.#outbound = [];
+    this.#outbound.push({ ready: false, value: undefined, job, token, size });
+    this.#outboundBytes += size;
+    this.#host.job(job);
   }
 
   /** Sends a ping; `token` settles when its pong arrives, or with PING_TIMEOUT. */
@@ -498,9 +531,7 @@ export class Engine<T> implements FrameSink {
       return;
     }
     const outbox = this.#outbox;
-    let bytes = 0;
-    for (let n = 0; n < writes; n++) bytes += outbox.written(this.#host);
-    this.#counters.bytesOut += bytes;
+    this.#counters.bytesOut += outbox.written(this.#host, writes);
     if (outbox.waiting) this.#host.output();
     else if (this.#endWhenWritten && !outbox.busy) {
       this.#endWhenWritten = false;
@@ -905,17 +936,9 @@ export class Engine<T> implements FrameSink {
    * Queues a frame behind any message still being compressed, so that messages (and the Close)
    * leave in the order they were sent.
    */
-  #queueInOrder(frame: Buffer | Promise<Buffer>, token: T | undefined, size: number, now: number): void {
-    if (!(frame instanceof Promise)) {
-      if (this.#outbound.length === 0) this.#push(frame, token, now);
-      else this.#outbound.push({ ready: true, value: frame, job: undefined, token, size: 0 });
-      return;
-    }
-    const job: CodecJob = { work: frame };
-    if (this.#outbound === NONE) this.#outbound = [];
-    this.#outbound.push({ ready: false, value: undefined, job, token, size });
-    this.#outboundBytes += size;
-    this.#host.job(job);
+  #queueInOrder(frame: Buffer, token: T | undefined, now: number): void {
+    if (this.#outbound.length === 0) this.#push(frame, token, now);
+    else this.#outbound.push({ ready: true, value: frame, job: undefined, token, size: 0 });
   }
 
   #pumpOutbound(now: number): void {
@@ -939,13 +962,13 @@ export class Engine<T> implements FrameSink {
 
   #queuePong(payload: Buffer): void {
     const frame = encodeFrame({ opcode: OP_PONG }, payload, this.#masks.bytes, this.#masks.next());
-    const idle = !this.#outbox.waiting && !this.#outbox.busy;
+    const idle = this.#outbox.idle;
     this.#outbox.pushPong(frame, this.#lastRead);
     this.#wrote(idle, this.#lastRead);
   }
 
   #push(frame: Buffer, token: T | undefined, now: number): void {
-    const idle = !this.#outbox.waiting && !this.#outbox.busy;
+    const idle = this.#outbox.idle;
     this.#outbox.push(frame, token, now);
     this.#wrote(idle, now);
   }
@@ -972,7 +995,7 @@ export class Engine<T> implements FrameSink {
       this.#masks.bytes,
       this.#masks.next(),
     );
-    this.#queueInOrder(frame, undefined, frame.length, now);
+    this.#queueInOrder(frame, undefined, now);
     if (this.#closeReceived !== undefined || this.#failure !== undefined) {
       // After a failure the parser reads nothing more, so there is no Close of theirs to wait for.
       this.#awaitTcpEnd(now);

@@ -70,6 +70,12 @@ export class Outbox<T> {
   private readonly writes = new NumberQueue();
   /** The buffers that writes of several frames joined them into, oldest first. */
   private joins: Buffer[] = NONE;
+  /** Whether to keep when each frame was queued (for a write deadline: see `oldest`). */
+  private readonly timed: boolean;
+
+  constructor(timed = true) {
+    this.timed = timed;
+  }
 
   /** Bytes queued and under way. */
   get bytes(): number {
@@ -86,20 +92,25 @@ export class Outbox<T> {
     return this.done < this.head;
   }
 
-  /** When the oldest frame not yet written was queued; undefined when none. */
+  /** Whether nothing waits and nothing is under way. */
+  get idle(): boolean {
+    return this.done === this.frames.length;
+  }
+
+  /** When the oldest frame not yet written was queued; undefined when none, or when not timed. */
   get oldest(): number | undefined {
-    return this.done < this.frames.length ? this.times[this.done] : undefined;
+    return this.done < this.times.length ? this.times[this.done] : undefined;
   }
 
   push(frame: Buffer, token: T | undefined, now: number): void {
     if (this.frames === NONE) {
       this.frames = [];
       this.tokens = [];
-      this.times = [];
+      if (this.timed) this.times = [];
     }
     this.frames.push(frame);
     this.tokens.push(token);
-    this.times.push(now);
+    if (this.timed) this.times.push(now);
     this.queuedBytes += frame.length;
   }
 
@@ -150,16 +161,20 @@ export class Outbox<T> {
   }
 
   /**
-   * The oldest write under way completed: settles its frames' tokens with `sink` and returns its
-   * size in bytes (0 when none was under way).
+   * The oldest `writes` writes under way completed: settles their frames' tokens with `sink` and
+   * returns their size in bytes (0 when none was under way).
    */
-  written(sink: WrittenSink<T>): number {
-    const count = this.writes.shift();
-    if (count === 0) return 0;
+  written(sink: WrittenSink<T>, writes: number): number {
+    const start = this.done;
+    let end = start;
+    for (let n = 0; n < writes && this.writes.length > 0; n++) {
+      const count = this.writes.shift();
+      if (count > 1) this.joinWritten();
+      end += count;
+    }
+    if (end === start) return 0;
     const frames = this.frames;
     const tokens = this.tokens;
-    const start = this.done;
-    const end = start + count;
     let bytes = 0;
     // Indexed rather than for-of: this runs per write, and V8 compiles an index loop into less code.
     for (let i = start; i < end; i++) {
@@ -170,12 +185,6 @@ export class Outbox<T> {
       if (frame.length >= POOLED_FRAME_MIN && frame.byteOffset === 0)
         giveFrameMemory(frame.buffer as ArrayBuffer);
       frames[i] = GONE;
-    }
-    // So is the memory small frames were joined in (see `joined`).
-    if (count > 1) {
-      const data = this.joins.shift()!;
-      if (data.byteOffset === 0 && data.buffer.byteLength >= JOINED_POOL_MIN)
-        giveFrameMemory(data.buffer as ArrayBuffer);
     }
     this.flightBytes -= bytes;
     this.done = end;
@@ -190,6 +199,13 @@ export class Outbox<T> {
       }
     }
     return bytes;
+  }
+
+  /** The oldest write of joined frames completed: the memory they were joined in is free (see `joined`). */
+  private joinWritten(): void {
+    const data = this.joins.shift()!;
+    if (data.byteOffset === 0 && data.buffer.byteLength >= JOINED_POOL_MIN)
+      giveFrameMemory(data.buffer as ArrayBuffer);
   }
 
   /** Empties the outbox: the tokens of everything unwritten, the writes under way first. */
@@ -217,7 +233,7 @@ export class Outbox<T> {
     const cut = this.done;
     this.frames = this.frames.slice(cut);
     this.tokens = this.tokens.slice(cut);
-    this.times = this.times.slice(cut);
+    if (this.timed) this.times = this.times.slice(cut);
     this.done = 0;
     this.head -= cut;
     const pongs = this.pongs;

@@ -32,12 +32,12 @@ t.test(
     t.equal(outbox.take()?.toString(), "e");
     t.equal(outbox.take(), undefined, "nothing more waits");
     t.ok(outbox.busy);
-    t.equal(outbox.written(s), 4, "the first write's size");
+    t.equal(outbox.written(s, 1), 4, "the first write's size");
     t.same(s.settled, ["a", "b"], "both frames of the joined write");
-    t.equal(outbox.written(s), COALESCE_BYTES);
-    t.equal(outbox.written(s), 1);
+    t.equal(outbox.written(s, 1), COALESCE_BYTES);
+    t.equal(outbox.written(s, 1), 1);
     t.same(s.settled, ["a", "b", "c"], "control frames have no token");
-    t.equal(outbox.written(s), 0, "no write was under way");
+    t.equal(outbox.written(s, 1), 0, "no write was under way");
     t.notOk(outbox.busy);
     t.equal(outbox.bytes, 0);
   },
@@ -65,7 +65,7 @@ t.test("a sender that never lets the outbox empty does not make it keep written 
   for (let i = 1; i <= 10_000; i++) {
     // One frame always waits when a write completes: the queues never empty by themselves.
     outbox.push(frame, String(i), i);
-    outbox.written(s);
+    outbox.written(s, 1);
     outbox.take();
   }
   t.equal(s.settled.length, 10_000);
@@ -85,13 +85,13 @@ t.test("owed pongs stay bounded and in place when the queues are cut short", asy
   outbox.take();
   for (let i = 1; i <= 2000; i++) {
     outbox.push(frame, String(i), i);
-    outbox.written(s);
+    outbox.written(s, 1);
     outbox.take();
   }
   // A write is under way; the pongs wait behind it, past the slots that were cut off.
   for (let i = 0; i < MAX_OWED_PONGS + 5; i++) outbox.pushPong(Buffer.from(`p${i}`), 0);
   t.equal(outbox.owedPongs, MAX_OWED_PONGS);
-  outbox.written(s);
+  outbox.written(s, 1);
   const out = outbox.take()?.toString() ?? "";
   const pongs = out.match(/p\d+/g) ?? [];
   t.equal(pongs.length, MAX_OWED_PONGS, "as many pongs as may be owed");
