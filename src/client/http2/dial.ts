@@ -1,4 +1,4 @@
-import * as http2 from "node:http2";
+import type * as http2 from "node:http2";
 import { buildOffer, type DeflateParams, parseAgreement } from "../../deflate/index.js";
 import { failure, invalid, type WebSocketError } from "../../errors/errors.js";
 import type { ResolvedOptions } from "../../options/options.js";
@@ -19,6 +19,7 @@ import {
 import type { HandshakeResponse } from "../client.js";
 import type { DialIO } from "../dial.js";
 import { type Bounds, bounded } from "./bounded.js";
+import { HTTP2_CANCEL } from "./module.js";
 import { SessionRefused, sessionPool } from "./pool.js";
 
 /**
@@ -129,7 +130,7 @@ export async function dialHttp2(request: Http2DialRequest): Promise<Http2Dialed 
   let response: ResponseHeaders;
   try {
     response = await bounded(awaitResponse(stream), bounds, "extended CONNECT", () =>
-      stream.close(http2.constants.NGHTTP2_CANCEL),
+      stream.close(HTTP2_CANCEL),
     );
   } catch (error) {
     if (error instanceof StreamReset && error.code === HTTP_1_1_REQUIRED) {
@@ -142,7 +143,7 @@ export async function dialHttp2(request: Http2DialRequest): Promise<Http2Dialed 
     extensionsOffered: offer !== undefined,
   });
   if (!outcome.ok) {
-    stream.close(http2.constants.NGHTTP2_CANCEL);
+    stream.close(HTTP2_CANCEL);
     if (outcome.fallback) return refuse(outcome.message);
     throw failure(
       outcome.status === undefined ? "HANDSHAKE_INVALID" : "HANDSHAKE_STATUS",
@@ -155,7 +156,7 @@ export async function dialHttp2(request: Http2DialRequest): Promise<Http2Dialed 
   }
   const agreement = offer === undefined ? undefined : parseAgreement(outcome.extensions);
   if (agreement !== undefined && !agreement.ok) {
-    stream.close(http2.constants.NGHTTP2_CANCEL);
+    stream.close(HTTP2_CANCEL);
     throw failure("HANDSHAKE_INVALID", `handshake refused: ${agreement.message}`);
   }
   return {

@@ -1,4 +1,4 @@
-import * as http2 from "node:http2";
+import type * as http2 from "node:http2";
 import type * as net from "node:net";
 import type { Duplex } from "node:stream";
 import { failure, WebSocketError } from "../../errors/errors.js";
@@ -9,6 +9,7 @@ import { authority } from "../../routes/proxy.js";
 import { DialDeadline } from "../deadline.js";
 import { type DialIO, dial } from "../dial.js";
 import { type Bounds, bounded } from "./bounded.js";
+import { HTTP2_NO_ERROR, loadHttp2 } from "./module.js";
 import { type Secured, secureContext, secureH2 } from "./tls.js";
 
 /**
@@ -96,6 +97,8 @@ export class SessionEntry {
 
   async #open(request: SessionRequest): Promise<void> {
     const { target, options, layers, bounds } = request;
+    // Before any socket is open, so that no event can come while it loads (the first time).
+    const { connect } = await loadHttp2();
     // The session outlives the dial that opened it: the caller's signal cancels that dial's
     // wait (see SessionPool.acquire), not the session other dials may be waiting for.
     const own: Bounds = { ...bounds, signal: this.#abandon.signal };
@@ -147,7 +150,7 @@ export class SessionEntry {
       host: proxy?.host ?? target.host,
       address: (tcp as Partial<net.Socket>).remoteAddress ?? "",
     };
-    const session = http2.connect(`${target.secure ? "https" : "http"}://${target.url.host}`, {
+    const session = connect(`${target.secure ? "https" : "http"}://${target.url.host}`, {
       createConnection: () => socket,
       settings: { enablePush: false, initialWindowSize: STREAM_WINDOW },
       maxSessionMemory: MAX_SESSION_MEMORY_MB,
@@ -225,7 +228,7 @@ export class SessionEntry {
           );
         }
       }
-      if (code !== http2.constants.NGHTTP2_NO_ERROR) lost(`the server sent GOAWAY with error code ${code}`);
+      if (code !== HTTP2_NO_ERROR) lost(`the server sent GOAWAY with error code ${code}`);
     });
     session.on("error", (error: Error) => lost(`the HTTP/2 session failed: ${error.message}`));
     session.on("close", () => lost("the HTTP/2 session closed"));
