@@ -8,6 +8,7 @@ import { parseTarget, shownUrl, type Target } from "../options/url.js";
 import { checkUrl, policyLayers } from "../policy/policy.js";
 import { COMPRESSION } from "../protocol/constants.js";
 import { Client } from "./client.js";
+import { clock } from "./clock.js";
 import { DialDeadline } from "./deadline.js";
 import { diagnostics } from "./diagnostics.js";
 import { type DialIO, dial } from "./dial.js";
@@ -37,7 +38,7 @@ export async function connectWith(
   // A ws+unix: URL names no host the URL patterns could judge: the policy's unix rule decides.
   if (target.unixPath === undefined) checkUrl(layers, target.url);
   const deadline = new DialDeadline(target.url, resolved.dialTimeout, resolved.signal);
-  const started = Date.now();
+  const started = clock();
   if (diagnostics.dialStart.hasSubscribers) diagnostics.dialStart.publish({ url: shownUrl(target.url) });
   let client: Client;
   try {
@@ -49,7 +50,7 @@ export async function connectWith(
             target,
             options: resolved,
             layers,
-            deadline: Date.now() + deadline.remaining(),
+            deadline: clock() + deadline.remaining(),
             io,
           });
     if (h2 !== undefined) {
@@ -91,7 +92,7 @@ export async function connectWith(
 function opened(client: Client, started: number): void {
   if (!diagnostics.open.hasSubscribers) return;
   const { url, protocol, extensions } = client;
-  diagnostics.open.publish({ client, url, protocol, extensions, ms: Date.now() - started });
+  diagnostics.open.publish({ client, url, protocol, extensions, ms: clock() - started });
 }
 
 /** Runs the opening handshake on `stream`, which `dial` connected, within the dial's deadline. */

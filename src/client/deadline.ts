@@ -3,6 +3,7 @@ import { failure, WebSocketError } from "../errors/errors.js";
 import { formatDuration } from "../options/duration.js";
 import { shownUrl } from "../options/url.js";
 import { describeUrl } from "../policy/policy.js";
+import { clock } from "./clock.js";
 import { type DialPhase, diagnostics } from "./diagnostics.js";
 
 /** The phases of a dial, named in timeout and cancellation messages. */
@@ -49,7 +50,7 @@ export class DialDeadline {
 
   constructor(url: URL, timeoutMs: number, signal: AbortSignal | undefined) {
     this.#url = url;
-    this.#expires = Date.now() + timeoutMs;
+    this.#expires = clock() + timeoutMs;
     this.#signal = signal;
     if (signal?.aborted) {
       this.#interrupt(this.#canceled());
@@ -76,7 +77,7 @@ export class DialDeadline {
 
   /** Milliseconds left before the deadline. */
   remaining(): number {
-    return Math.max(0, this.#expires - Date.now());
+    return Math.max(0, this.#expires - clock());
   }
 
   /** Throws the interruption if there was one (an already aborted signal, say). */
@@ -96,7 +97,7 @@ export class DialDeadline {
     if (this.#timed !== phase) {
       this.#phaseDone();
       this.#timed = phase;
-      this.#since = Date.now();
+      this.#since = clock();
     }
     if (this.#error !== undefined) {
       work.catch(noop);
@@ -140,7 +141,7 @@ export class DialDeadline {
     diagnostics.dialPhase.publish({
       url: shownUrl(this.#url),
       phase: PHASE_NAMES[this.#timed],
-      ms: Date.now() - this.#since,
+      ms: clock() - this.#since,
     });
   }
 

@@ -1,6 +1,7 @@
 import { failure, type WebSocketError } from "../../errors/errors.js";
 import { formatDuration } from "../../options/duration.js";
 import { describeUrl } from "../../policy/policy.js";
+import { clock } from "../clock.js";
 
 function canceledError(url: URL, phase: string, _signal: AbortSignal): WebSocketError {
   return failure("CANCELED", `connecting to ${describeUrl(url)} was canceled during the ${phase}`);
@@ -9,7 +10,7 @@ function canceledError(url: URL, phase: string, _signal: AbortSignal): WebSocket
 /** What bounds one step of an HTTP/2 dial: the dial's deadline and the caller's signal. */
 export interface Bounds {
   readonly url: URL;
-  /** Epoch milliseconds. */
+  /** When the dial must be done, on the monotonic clock (`clock()`). */
   readonly deadline: number;
   /** The dial_timeout, for the message. */
   readonly dialTimeout: number;
@@ -55,7 +56,7 @@ export function bounded<T>(
           ),
         );
       },
-      Math.max(0, deadline - Date.now()),
+      Math.max(0, deadline - clock()),
     );
     signal?.addEventListener("abort", onAbort, { once: true });
     work.then(

@@ -6,6 +6,7 @@ import type { ResolvedOptions } from "../../options/options.js";
 import type { Target } from "../../options/url.js";
 import { type CompiledPolicy, checkAddress } from "../../policy/policy.js";
 import { authority } from "../../routes/proxy.js";
+import { clock } from "../clock.js";
 import { DialDeadline } from "../deadline.js";
 import { type DialIO, dial } from "../dial.js";
 import { type Bounds, bounded } from "./bounded.js";
@@ -108,7 +109,7 @@ export class SessionEntry {
     // taking the session, which other dials share, down with it.
     const opening = new DialDeadline(
       target.url,
-      Math.max(1, bounds.deadline - Date.now()),
+      Math.max(1, bounds.deadline - clock()),
       this.#abandon.signal,
     );
     let tcp: Duplex;
@@ -297,7 +298,7 @@ export class SessionPool {
         } catch (error) {
           // A session opened by another dial failed on that dial's deadline: this one has its own.
           const theirs = !interrupted && error instanceof WebSocketError && error.kind === "TIMEOUT";
-          if (theirs && Date.now() < request.bounds.deadline) continue;
+          if (theirs && clock() < request.bounds.deadline) continue;
           throw error;
         } finally {
           entry.waiting--;
