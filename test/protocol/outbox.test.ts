@@ -15,6 +15,21 @@ function referenced(outbox: Outbox<string>): number {
   return frames.reduce((sum, frame) => sum + frame.length, 0);
 }
 
+/**
+ * Sends `count` frames of `size` bytes one after another, each queued before the last completes:
+ * one frame is always under way, and the queues never empty by themselves.
+ */
+function keepBusy(outbox: Outbox<string>, s: ReturnType<typeof sink>, size: number, count: number): void {
+  const frame = Buffer.alloc(size);
+  outbox.push(frame, "0", 0);
+  outbox.take();
+  for (let i = 1; i <= count; i++) {
+    outbox.push(frame, String(i), i);
+    outbox.written(s, 1);
+    outbox.take();
+  }
+}
+
 t.test(
   "small frames are joined into one write, large ones go alone, and tokens settle in order",
   async (t) => {
@@ -59,15 +74,7 @@ t.test("drain gives the tokens of the writes under way, then those of the frames
 t.test("a sender that never lets the outbox empty does not make it keep written frames", async (t) => {
   const outbox = new Outbox<string>();
   const s = sink();
-  const frame = Buffer.alloc(1000);
-  outbox.push(frame, "0", 0);
-  outbox.take();
-  for (let i = 1; i <= 10_000; i++) {
-    // One frame always waits when a write completes: the queues never empty by themselves.
-    outbox.push(frame, String(i), i);
-    outbox.written(s, 1);
-    outbox.take();
-  }
+  keepBusy(outbox, s, 1000, 10_000);
   t.equal(s.settled.length, 10_000);
   t.equal(s.settled.at(-1), "9999", "completed in order");
   t.equal(outbox.bytes, 1000, "one frame is under way");
@@ -80,14 +87,7 @@ t.test("a sender that never lets the outbox empty does not make it keep written 
 t.test("owed pongs stay bounded and in place when the queues are cut short", async (t) => {
   const outbox = new Outbox<string>();
   const s = sink();
-  const frame = Buffer.alloc(10);
-  outbox.push(frame, "0", 0);
-  outbox.take();
-  for (let i = 1; i <= 2000; i++) {
-    outbox.push(frame, String(i), i);
-    outbox.written(s, 1);
-    outbox.take();
-  }
+  keepBusy(outbox, s, 10, 2000);
   // A write is under way; the pongs wait behind it, past the slots that were cut off.
   for (let i = 0; i < MAX_OWED_PONGS + 5; i++) outbox.pushPong(Buffer.from(`p${i}`), 0);
   t.equal(outbox.owedPongs, MAX_OWED_PONGS);
