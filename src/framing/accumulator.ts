@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { giveFrameMemory, POOLED_FRAME_MIN, takeFrameMemory } from "./frame-memory.js";
+import { giveFrameMemory, ownMemory, POOLED_FRAME_MIN, takeFrameMemory } from "./frame-memory.js";
 
 const EMPTY = Buffer.alloc(0);
 /** Room for a payload never passes this multiple of the bytes received… */
@@ -75,7 +75,7 @@ export class Accumulator {
    */
   private grow(capacity: number, final: boolean): void {
     const memory = final || capacity < POOLED_FRAME_MIN ? undefined : takeFrameMemory(capacity);
-    const grown = memory === undefined ? Buffer.allocUnsafe(capacity) : Buffer.from(memory, 0, capacity);
+    const grown = memory === undefined ? ownMemory(capacity) : Buffer.from(memory, 0, capacity);
     this.buffer.copy(grown, 0, 0, this.used);
     this.release();
     this.buffer = grown;

@@ -1,4 +1,5 @@
 import { Buffer } from "node:buffer";
+import { ownMemory } from "./frame-memory.js";
 import { mask } from "./mask.js";
 
 /**
@@ -79,9 +80,7 @@ export function encodeFrame(
   const size = headerSize(length) + length;
   // `memory`, when given and large enough, is reused instead of allocating (see the client's spare).
   const out =
-    memory !== undefined && memory.byteLength >= size
-      ? Buffer.from(memory, 0, size)
-      : Buffer.allocUnsafe(size);
+    memory !== undefined && memory.byteLength >= size ? Buffer.from(memory, 0, size) : ownMemory(size);
   const start = writeHeader(
     out,
     0,
@@ -101,7 +100,7 @@ export function encodeFrame(
  * masked in place, so no intermediate buffer is made. `byteLength` is `Buffer.byteLength(text)`.
  */
 export function encodeTextFrame(text: string, byteLength: number, key: Uint8Array, keyOffset = 0): Buffer {
-  const out = Buffer.allocUnsafe(headerSize(byteLength) + byteLength);
+  const out = ownMemory(headerSize(byteLength) + byteLength);
   const start = writeHeader(out, 0, 0x1, true, false, byteLength, key, keyOffset);
   out.write(text, start, byteLength, "utf8");
   mask(out.subarray(start), keyAt(out, start - 4), out, start);

@@ -1,3 +1,5 @@
+import { Buffer } from "node:buffer";
+
 /**
  * Memory of large outgoing frames (and of joined small ones, and of the steps a large incoming
  * message grows through), kept for reuse once nothing refers to it. A fresh megabyte costs its
@@ -14,6 +16,21 @@ let pooled = 0;
 
 /** Frames from this size on take and give pooled memory. */
 export const POOLED_FRAME_MIN = 64 * 1024;
+
+/** The smallest memory given to the pool (joined small frames: see outbox.ts). */
+const OWN_MEMORY_MIN = 32 * 1024;
+
+/**
+ * New memory for a buffer that may go to the pool once done with: from this size on, memory of
+ * its own, never a slice of Node's shared allocation block. `Buffer.allocUnsafe` slices sizes
+ * below half of `Buffer.poolSize` out of that block, and an application may raise it past 64 KiB:
+ * a slice at offset 0 would then pass for memory of its own, and once given to the pool, a later
+ * frame would overwrite the application's buffers in the rest of the block. With the default
+ * `Buffer.poolSize` (8 KiB) both calls allocate alike at these sizes.
+ */
+export function ownMemory(size: number): Buffer {
+  return size >= OWN_MEMORY_MIN ? Buffer.allocUnsafeSlow(size) : Buffer.allocUnsafe(size);
+}
 
 /** Memory for a frame of `size` bytes, if the pool has some that fits without much waste. */
 export function takeFrameMemory(size: number): ArrayBuffer | undefined {

@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { giveFrameMemory, POOLED_FRAME_MIN, takeFrameMemory } from "../framing/frame-memory.js";
+import { giveFrameMemory, ownMemory, POOLED_FRAME_MIN, takeFrameMemory } from "../framing/frame-memory.js";
 import { NONE } from "./empty.js";
 import { NumberQueue } from "./number-queue.js";
 
@@ -26,7 +26,7 @@ const GONE = Buffer.alloc(0);
  */
 function joined(frames: readonly Buffer[], start: number, end: number, total: number): Buffer {
   const memory = total >= JOINED_POOL_MIN ? takeFrameMemory(total) : undefined;
-  const out = memory === undefined ? Buffer.allocUnsafe(total) : Buffer.from(memory, 0, total);
+  const out = memory === undefined ? ownMemory(total) : Buffer.from(memory, 0, total);
   let at = 0;
   for (let i = start; i < end; i++) {
     const frame = frames[i]!;
