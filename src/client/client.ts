@@ -474,11 +474,14 @@ class Wire implements EngineHost<Pending>, DirectSink {
     stream.uncork();
     writesTogether.count++;
     const groups = this.#groups!;
-    // Taken whole, at once: the callback follows, as for any write.
-    if (stream.writableLength > 0) this.#partial = new PartialWrites(sizes, total, groups.length);
+    const whole = stream.writableLength === 0;
+    if (!whole) this.#partial = new PartialWrites(sizes, total, groups.length);
     groups.push(sizes.length);
-    if (this.#partial === undefined) return;
-    this.#waitForDrain();
+    // Taken whole, at once: the callback follows, as for any write.
+    if (whole) return;
+    // Node emits 'drain' only once what it buffered went past the stream's high-water mark (a
+    // stream made with a larger one than a writev, say): otherwise the writev's callback writes on.
+    if (stream.writableNeedDrain) this.#waitForDrain();
     this.#progress();
   }
 

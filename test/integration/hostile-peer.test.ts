@@ -1,4 +1,6 @@
 // Hostile servers on real sockets: what the client holds for them stays within its bounds.
+import { once } from "node:events";
+import * as net from "node:net";
 import t from "tap";
 import { writesTogether } from "../../src/client/unsent.js";
 import * as websocket from "../../src/index.js";
@@ -226,6 +228,45 @@ t.test(
       if (frame.opcode === BINARY && frame.payload.length === size) whole++;
     }
     t.equal(whole, ok, "the peer received one whole frame for each send that resolved, no more");
+  },
+);
+
+t.test(
+  "a socket brought with a write buffer larger than a writev: sending goes on after the kernel took part of one",
+  async (t) => {
+    const peer = await RawPeer.start();
+    t.teardown(() => peer.close());
+    // Node emits 'drain' only after the buffered writes went past the high-water mark; here they
+    // never do, so the client must not wait for one.
+    // Node reads the stream options, which @types/node leaves out of the socket's.
+    const options: net.SocketConstructorOpts & { writableHighWaterMark: number } = {
+      writableHighWaterMark: 64 * 1024 * 1024,
+    };
+    const socket = new net.Socket(options);
+    t.equal(socket.writableHighWaterMark, 64 * 1024 * 1024);
+    socket.connect(Number(new URL(peer.url).port), "127.0.0.1");
+    await once(socket, "connect");
+    t.teardown(() => socket.destroy());
+    const client = await websocket.connect(peer.url, { socket });
+    const conn = await peer.connection();
+    conn.socket.pause();
+    const before = { ...writesTogether };
+    const payload = Buffer.alloc(1024 * 1024, 7);
+    const sent = Array.from({ length: 16 }, () => client.send(payload));
+    await sleep(300);
+    t.ok(writesTogether.count > before.count, "frames went out in a writev");
+    conn.socket.resume();
+    const all = Promise.all(sent).then(() => "all sent");
+    const late = sleep(5000).then(() => `stalled at ${client.bufferedAmount} bytes buffered`);
+    t.equal(await Promise.race([all, late]), "all sent", "every send resolved once the peer read");
+    t.equal(
+      await Promise.race([client.send("after").then(() => "sent"), late]),
+      "sent",
+      "and so does a later one",
+    );
+    const closing = client.close();
+    await conn.answerClose();
+    await closing;
   },
 );
 
