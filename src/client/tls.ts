@@ -116,12 +116,13 @@ export async function secure(
 export function onceEvent(stream: Duplex, event: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     // One listener for the three events (a dial makes a few of these): `event` passes nothing,
-    // 'error' an Error and 'close' a boolean.
+    // 'error' an Error, and 'close' a boolean on a socket but nothing on other streams; a stream
+    // that closed is destroyed.
     const done = (outcome?: unknown): void => {
       stream.off(event, done);
       stream.off("error", done);
       stream.off("close", done);
-      if (outcome === undefined) resolve();
+      if (outcome === undefined && !stream.destroyed) resolve();
       else reject(outcome instanceof Error ? outcome : new Error("the connection was closed"));
     };
     stream.on(event, done);
