@@ -182,7 +182,7 @@ class Wire implements EngineHost<Pending>, DirectSink {
   #writing = false;
   /** Whether the stream tells how much of a write the kernel took (see unsent.ts). */
   readonly #gauged: boolean;
-  /** A writev the kernel has not wholly taken, until its callbacks have come (see #writeTogether). */
+  /** A writev the kernel has not wholly taken, until its callback has come (see #writeTogether). */
   #partial: PartialWrites | undefined;
   /** Made on the first close(): an idle connection holds no array for it. */
   #closeWaiters: Pending[] | undefined;

@@ -17,8 +17,8 @@ let pooled = 0;
 /** Frames from this size on take and give pooled memory. */
 export const POOLED_FRAME_MIN = 64 * 1024;
 
-/** The smallest memory given to the pool (joined small frames: see outbox.ts). */
-const OWN_MEMORY_MIN = 32 * 1024;
+/** The smallest memory that goes to the pool: small frames joined into this much (see outbox.ts). */
+export const POOLED_JOIN_MIN = 32 * 1024;
 
 /**
  * New memory for a buffer that may go to the pool once done with: from this size on, memory of
@@ -29,7 +29,7 @@ const OWN_MEMORY_MIN = 32 * 1024;
  * `Buffer.poolSize` (8 KiB) both calls allocate alike at these sizes.
  */
 export function ownMemory(size: number): Buffer {
-  return size >= OWN_MEMORY_MIN ? Buffer.allocUnsafeSlow(size) : Buffer.allocUnsafe(size);
+  return size >= POOLED_JOIN_MIN ? Buffer.allocUnsafeSlow(size) : Buffer.allocUnsafe(size);
 }
 
 /** Memory for a frame of `size` bytes, if the pool has some that fits without much waste. */

@@ -337,8 +337,7 @@ export class Engine<T> implements FrameSink {
     const counters = this.#counters;
     counters.messagesOut++;
     counters.payloadBytesOut += size;
-    counters.wirePayloadBytesOut += wireSize;
-    this.#host.sent((frame[0]! & 0x0f) === OP_TEXT ? "text" : "binary", size, wireSize);
+    this.#sent((frame[0]! & 0x0f) === OP_TEXT, size, wireSize);
     this.#queueInOrder(frame, token, now);
   }
 
@@ -911,13 +910,12 @@ export class Engine<T> implements FrameSink {
     const opcode = this.#pendingOpcodes?.get(job.work) ?? OP_BINARY;
     const frame = encodeFrame({ opcode, rsv1: true }, payload, this.#masks.bytes, this.#masks.next());
     const send = this.#pendingSends?.get(job.work);
-    if (send !== undefined) this.#sent(send.text, send.size, frame);
+    if (send !== undefined) this.#sent(send.text, send.size, payloadLength(frame));
     return frame;
   }
 
-  /** Counts a data frame queued and tells the host. */
-  #sent(text: boolean, size: number, frame: Buffer): void {
-    const wireSize = payloadLength(frame);
+  /** Counts a data frame queued, of `wireSize` payload bytes on the wire, and tells the host. */
+  #sent(text: boolean, size: number, wireSize: number): void {
     this.#counters.wirePayloadBytesOut += wireSize;
     this.#host.sent(text ? "text" : "binary", size, wireSize);
   }

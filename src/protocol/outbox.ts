@@ -1,5 +1,11 @@
 import { Buffer } from "node:buffer";
-import { giveFrameMemory, ownMemory, POOLED_FRAME_MIN, takeFrameMemory } from "../framing/frame-memory.js";
+import {
+  giveFrameMemory,
+  ownMemory,
+  POOLED_FRAME_MIN,
+  POOLED_JOIN_MIN,
+  takeFrameMemory,
+} from "../framing/frame-memory.js";
 import { NONE } from "./empty.js";
 import { NumberQueue } from "./number-queue.js";
 
@@ -11,8 +17,6 @@ export const COALESCE_BYTES = 64 * 1024;
  */
 export const MAX_OWED_PONGS = 32;
 
-/** Small frames joined into this much or more share memory with the pool of large frames. */
-const JOINED_POOL_MIN = 32 * 1024;
 /** Written slots at the front of the queues past which they are cut off (when half the queues). */
 const COMPACT_AFTER = 1024;
 /** What a written slot holds instead of its frame, so that the frame's memory can go. */
@@ -25,7 +29,7 @@ const GONE = Buffer.alloc(0);
  * new memory each time.
  */
 function joined(frames: readonly Buffer[], start: number, end: number, total: number): Buffer {
-  const memory = total >= JOINED_POOL_MIN ? takeFrameMemory(total) : undefined;
+  const memory = total >= POOLED_JOIN_MIN ? takeFrameMemory(total) : undefined;
   const out = memory === undefined ? ownMemory(total) : Buffer.from(memory, 0, total);
   let at = 0;
   for (let i = start; i < end; i++) {
@@ -204,7 +208,7 @@ export class Outbox<T> {
   /** The oldest write of joined frames completed: the memory they were joined in is free (see `joined`). */
   private joinWritten(): void {
     const data = this.joins.shift()!;
-    if (data.byteOffset === 0 && data.buffer.byteLength >= JOINED_POOL_MIN)
+    if (data.byteOffset === 0 && data.buffer.byteLength >= POOLED_JOIN_MIN)
       giveFrameMemory(data.buffer as ArrayBuffer);
   }
 
